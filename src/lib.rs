@@ -1,0 +1,44 @@
+//! # querymore
+//!
+//! Page query results out of Zuora and Salesforce — SOAP, REST and Bulk API 2.0 —
+//! through one pagination trait. A legacy SOAP integration and its REST
+//! replacement read the same records through the same code.
+//!
+//! - [`QuerySource`] is the small contract each backend implements.
+//! - [`Client`] starts queries; [`Pages`] and [`Records`] are the named streams
+//!   you read, with an inherent `try_next`.
+//! - [`Record`] is the neutral row every backend produces; any
+//!   `#[derive(Deserialize)]` struct reads it, whatever the wire format.
+//! - [`Cursor`] is serializable: checkpoint it and [`Client::resume`] later.
+//!   Its idle-expiry is tracked on the [`Clock`], so an expired cursor fails
+//!   before any request is sent.
+
+#![warn(missing_docs)]
+
+mod client;
+mod clock;
+mod cursor;
+mod error;
+mod kind;
+mod memory;
+mod page;
+mod query;
+pub mod record;
+mod retry;
+mod secret;
+mod source;
+pub(crate) mod transport;
+
+pub use client::{Client, ClientBuilder, QueryBuilder};
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use cursor::{Cursor, CursorToken};
+pub use error::{BoxError, Error, Fault, FaultCode, Result};
+pub use kind::BackendKind;
+pub use memory::InMemory;
+pub use page::{LimitInfo, Page, Pages, Records};
+pub use query::{BatchSizeRange, Query, Scope};
+pub use record::{Record, Value};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+pub use source::{BoxFuture, Capabilities, QuerySource};
+pub use transport::HttpOptions;

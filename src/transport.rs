@@ -1,0 +1,311 @@
+//! Shared HTTP plumbing for every backend: one reqwest client with timeouts,
+//! bounded body reads, error mapping that never leaks a URL or credential,
+//! `Retry-After` parsing, and the same-origin check for server-provided URLs.
+
+use crate::{BackendKind, Error, Result};
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use std::time::Duration;
+use url::Url;
+
+/// Timeouts and size limits for a backend's HTTP client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpOptions {
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for a whole request, body included.
+    pub timeout: Duration,
+    /// The largest response body read into memory; a larger one is an error.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(120),
+            max_body_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Sets the connect timeout.
+    pub fn with_connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Sets the whole-request timeout.
+    pub fn with_timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+
+    /// Sets the body size limit.
+    pub fn with_max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+}
+
+/// A response read whole (bounded by [`HttpOptions::max_body_bytes`]).
+#[derive(Debug)]
+pub(crate) struct HttpResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl HttpResponse {
+    /// The `Content-Type` header, lower-cased, without parameters.
+    pub fn content_type(&self) -> String {
+        content_type(&self.headers)
+    }
+
+    /// The `Retry-After` header as a delay.
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(&self.headers)
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The HTTP client a backend holds.
+#[derive(Debug, Clone)]
+pub(crate) struct Http {
+    client: reqwest::Client,
+    backend: BackendKind,
+    max_body: usize,
+}
+
+impl Http {
+    /// Builds the client (rustls, gzip, timeouts).
+    pub fn new(backend: BackendKind, opts: &HttpOptions) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(opts.connect_timeout)
+            .timeout(opts.timeout)
+            .user_agent(concat!("querymore/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::InvalidInput {
+                what: "HTTP client",
+                reason: e.to_string(),
+            })?;
+        Ok(Http {
+            client,
+            backend,
+            max_body: opts.max_body_bytes,
+        })
+    }
+
+    /// The reqwest client, to build requests with.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends a request and returns the response with its body not yet read.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        req.send().await.map_err(|e| self.transport_error(e))
+    }
+
+    /// Sends a request and reads the whole body, bounded.
+    pub async fn execute(&self, req: reqwest::RequestBuilder) -> Result<HttpResponse> {
+        let resp = self.send(req).await?;
+        self.read(resp).await
+    }
+
+    /// Reads a response body, bounded by the size limit. A body cut short is a
+    /// retryable protocol error.
+    pub async fn read(&self, mut resp: reqwest::Response) -> Result<HttpResponse> {
+        let status = resp.status().as_u16();
+        let headers = std::mem::take(resp.headers_mut());
+        let mut buf = BytesMut::with_capacity(
+            resp.content_length()
+                .map_or(8 * 1024, |n| n as usize)
+                .min(self.max_body),
+        );
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if buf.len() + chunk.len() > self.max_body {
+                        return Err(Error::protocol(
+                            self.backend,
+                            format!("response body larger than the {} byte limit", self.max_body),
+                        ));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(self.body_error(e)),
+            }
+        }
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: buf.freeze(),
+        })
+    }
+
+    /// Maps a reqwest error to [`Error::Transport`], without the URL.
+    pub fn transport_error(&self, e: reqwest::Error) -> Error {
+        if e.is_body() || e.is_decode() {
+            return self.body_error(e);
+        }
+        let timeout = e.is_timeout();
+        let what = if timeout {
+            "request timed out"
+        } else if e.is_connect() {
+            "could not connect"
+        } else {
+            "request failed"
+        };
+        let e = e.without_url();
+        Error::Transport {
+            backend: self.backend,
+            message: format!("{what}: {}", error_chain(&e)),
+            timeout,
+            source: Some(Box::new(e)),
+        }
+    }
+
+    fn body_error(&self, e: reqwest::Error) -> Error {
+        let e = e.without_url();
+        if e.is_timeout() {
+            return Error::Transport {
+                backend: self.backend,
+                message: format!("timed out reading the body: {}", error_chain(&e)),
+                timeout: true,
+                source: Some(Box::new(e)),
+            };
+        }
+        Error::truncated(
+            self.backend,
+            format!("response body cut short: {}", error_chain(&e)),
+        )
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        cur = inner.source();
+    }
+    s
+}
+
+/// The `Content-Type`, lower-cased, without parameters.
+pub(crate) fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by these services).
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// True when a body looks like an HTML page (a login or error page).
+pub(crate) fn looks_like_html(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(512)];
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let t = text.trim_start();
+    t.starts_with("<!doctype html") || t.starts_with("<html") || t.contains("<html")
+}
+
+/// A short, printable excerpt of a body for error messages.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if body.len() > 200 {
+        format!("{one_line}…")
+    } else {
+        one_line
+    }
+}
+
+/// Resolves a server-provided link against `base` and refuses it unless it is
+/// on the same origin (scheme, host and port), so credentials never go elsewhere.
+pub(crate) fn same_origin(backend: BackendKind, base: &Url, link: &str) -> Result<Url> {
+    let url = base.join(link).map_err(|e| {
+        Error::protocol(
+            backend,
+            format!("the server sent an unusable link {link:?}: {e}"),
+        )
+    })?;
+    if url.origin() != base.origin() {
+        return Err(Error::protocol(
+            backend,
+            format!(
+                "the server sent a link to another origin ({}); refusing to follow it",
+                url.origin().ascii_serialization()
+            ),
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_origin_accepts_paths_and_refuses_other_hosts() {
+        let base = Url::parse("https://na1.example.com/").unwrap();
+        let ok = same_origin(
+            BackendKind::SalesforceRest,
+            &base,
+            "/services/data/v62.0/query/01g-500",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.as_str(),
+            "https://na1.example.com/services/data/v62.0/query/01g-500"
+        );
+        assert!(
+            same_origin(
+                BackendKind::SalesforceRest,
+                &base,
+                "https://na1.example.com/x"
+            )
+            .is_ok()
+        );
+        for bad in [
+            "https://evil.example.net/x",
+            "//evil.example.net/x",
+            "http://na1.example.com/x",
+            "https://na1.example.com:444/x",
+        ] {
+            let e = same_origin(BackendKind::SalesforceRest, &base, bad).unwrap_err();
+            assert!(e.to_string().contains("another origin"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn html_pages_are_recognised() {
+        assert!(looks_like_html(
+            b"  <!DOCTYPE html><html><body>Login</body></html>"
+        ));
+        assert!(!looks_like_html(
+            b"<?xml version=\"1.0\"?><soapenv:Envelope/>"
+        ));
+    }
+}
