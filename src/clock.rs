@@ -41,6 +41,11 @@ impl ManualClock {
         ManualClock::new(DateTime::from_timestamp(1_704_067_200, 0).unwrap_or_default())
     }
 
+    /// The time the clock stands at.
+    pub fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Moves the clock forward (or back, with a negative delta).
     pub fn advance(&self, by: TimeDelta) {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
@@ -55,7 +60,7 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner())
+        ManualClock::now(self)
     }
 }
 

@@ -42,3 +42,6 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
+
+#[cfg(feature = "mock")]
+pub mod mock;

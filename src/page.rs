@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use std::any::Any;
 use std::collections::HashSet;
 use std::future::Future;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -153,9 +153,7 @@ impl Pages {
     }
 
     fn token_hash(&self, cursor: &Cursor) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        cursor.token.hash(&mut h);
-        h.finish()
+        self.hasher.hash_one(&cursor.token)
     }
 
     fn start_fetch(&mut self, fut: PageFuture, cx: &mut Context<'_>) {

@@ -1,0 +1,228 @@
+//! `MockState`: what every mock handler shares — clock, data set, credentials and
+//! live sessions, open cursors, injected faults, latency and the request log.
+
+use super::cursors::CursorStore;
+use super::dataset::Dataset;
+use super::faults::FaultQueue;
+use crate::{BackendKind, SharedClock};
+use bytes::Bytes;
+use chrono::TimeDelta;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The credentials the mock accepts (all public test values).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MockCredentials {
+    /// SOAP `login` user name (Zuora and Salesforce).
+    pub username: String,
+    /// SOAP `login` password.
+    pub password: String,
+    /// A session id valid from the start (SOAP `SessionHeader`).
+    pub session_id: String,
+    /// A bearer token valid from the start (REST and Bulk).
+    pub access_token: String,
+    /// OAuth client id (client-credentials flow).
+    pub client_id: String,
+    /// OAuth client secret.
+    pub client_secret: String,
+}
+
+impl Default for MockCredentials {
+    fn default() -> Self {
+        MockCredentials {
+            username: "user@querymore.test".into(),
+            password: "mock-password".into(),
+            session_id: "mock-session-0001".into(),
+            access_token: "00DMOCK0000000001!mock-access-token".into(),
+            client_id: "mock-client-id".into(),
+            client_secret: "mock-client-secret".into(),
+        }
+    }
+}
+
+/// Injected delays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LatencyConfig {
+    /// Added before every response.
+    pub per_call: Duration,
+    /// Added per record served (backends apply it to their pages).
+    pub per_record: Duration,
+}
+
+/// One request the mock received.
+#[derive(Debug, Clone)]
+pub struct ReceivedRequest {
+    /// The backend the path belongs to, if any.
+    pub backend: Option<BackendKind>,
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path, without the query string.
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    /// Header names (lower-case) and values, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl ReceivedRequest {
+    /// A header value by (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text (lossy).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub(crate) struct Inner {
+    pub clock: SharedClock,
+    pub dataset: Dataset,
+    pub credentials: MockCredentials,
+    pub sessions: Mutex<HashSet<String>>,
+    pub cursors: CursorStore,
+    pub faults: FaultQueue,
+    pub latency: LatencyConfig,
+    pub requests: Mutex<Vec<ReceivedRequest>>,
+    pub record_requests: bool,
+    pub session_counter: std::sync::atomic::AtomicU64,
+}
+
+/// Shared state of one mock server; cheap to clone.
+#[derive(Clone)]
+pub struct MockState(pub(crate) Arc<Inner>);
+
+impl std::fmt::Debug for MockState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockState")
+            .field("dataset", &self.0.dataset)
+            .field("latency", &self.0.latency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockState {
+    pub(crate) fn new(
+        clock: SharedClock,
+        dataset: Dataset,
+        credentials: MockCredentials,
+        latency: LatencyConfig,
+        idle_limit: Option<TimeDelta>,
+        open_cursor_limit: Option<usize>,
+        record_requests: bool,
+    ) -> Self {
+        let sessions = [
+            credentials.session_id.clone(),
+            credentials.access_token.clone(),
+        ]
+        .into_iter()
+        .collect();
+        MockState(Arc::new(Inner {
+            clock,
+            dataset,
+            credentials,
+            sessions: Mutex::new(sessions),
+            cursors: CursorStore::new(idle_limit, open_cursor_limit),
+            faults: FaultQueue::default(),
+            latency,
+            requests: Mutex::new(Vec::new()),
+            record_requests,
+            session_counter: Default::default(),
+        }))
+    }
+
+    /// The shared clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.0.clock
+    }
+
+    /// The data set served.
+    pub fn dataset(&self) -> &Dataset {
+        &self.0.dataset
+    }
+
+    /// The accepted credentials.
+    pub fn credentials(&self) -> &MockCredentials {
+        &self.0.credentials
+    }
+
+    /// The open cursors.
+    pub fn cursors(&self) -> &CursorStore {
+        &self.0.cursors
+    }
+
+    /// The fault queue.
+    pub fn faults(&self) -> &FaultQueue {
+        &self.0.faults
+    }
+
+    /// The injected latency.
+    pub fn latency(&self) -> LatencyConfig {
+        self.0.latency
+    }
+
+    /// True when `token` is a live session id or bearer token.
+    pub fn is_valid_session(&self, token: &str) -> bool {
+        self.lock_sessions().contains(token)
+    }
+
+    /// Issues a new session id (after a successful login or token request).
+    pub fn new_session(&self, prefix: &str) -> String {
+        let n = self
+            .0
+            .session_counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let s = format!("{prefix}{:016x}", 0x5e55_1000_0000_u64 + n);
+        self.lock_sessions().insert(s.clone());
+        s
+    }
+
+    /// Ends one session (it then gets the backend's invalid-session error).
+    pub fn expire_session(&self, token: &str) {
+        self.lock_sessions().remove(token);
+    }
+
+    /// Ends every session, the preset ones included.
+    pub fn expire_all_sessions(&self) {
+        self.lock_sessions().clear();
+    }
+
+    /// Every request received so far.
+    pub fn received_requests(&self) -> Vec<ReceivedRequest> {
+        self.0
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_requests(&self) {
+        self.0
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    pub(crate) fn log_request(&self, req: ReceivedRequest) {
+        if self.0.record_requests {
+            self.0
+                .requests
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(req);
+        }
+    }
+
+    fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.0.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,5 @@
+//! The one integration-test binary: every test talks HTTP to the embedded mock on
+//! 127.0.0.1, or exercises the public paging API directly.
+
+mod paging;
+mod support;
