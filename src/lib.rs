@@ -45,3 +45,5 @@ pub use transport::HttpOptions;
 
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod salesforce;
+pub mod zuora;

@@ -22,6 +22,7 @@
 pub mod cursors;
 pub mod dataset;
 pub mod faults;
+mod http;
 pub mod select;
 mod state;
 
