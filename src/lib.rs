@@ -27,6 +27,8 @@ pub mod record;
 mod retry;
 mod secret;
 mod source;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub(crate) mod transport;
 
 pub use client::{Client, ClientBuilder, QueryBuilder};
