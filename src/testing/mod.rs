@@ -69,6 +69,13 @@ pub fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
+    // A last line of defence; `redact` has already replaced these.
+    settings.add_filter(
+        r"(?i)(<(?:\w+:)?(?:session|sessionId)>)[^<]+(</)",
+        "$1[SESSION]$2",
+    );
+    settings.add_filter(r"(?i)(<(?:\w+:)?password>)[^<]+(</)", "$1[PASSWORD]$2");
+    settings.add_filter(r"Bearer [A-Za-z0-9!._~+/=-]+", "Bearer [TOKEN]");
     settings
 }
 
