@@ -45,6 +45,8 @@ pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
 
+#[cfg(feature = "test-util")]
+pub mod conformance;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod salesforce;
