@@ -30,6 +30,7 @@ mod source;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub(crate) mod transport;
+mod xml;
 
 pub use client::{Client, ClientBuilder, QueryBuilder};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
