@@ -45,6 +45,7 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
+pub use zuora::soap::ZuoraSoap;
 
 #[cfg(feature = "test-util")]
 pub mod conformance;

@@ -26,6 +26,8 @@ pub(crate) mod writer;
 
 #[cfg(test)]
 pub(crate) mod testing;
+#[cfg(test)]
+pub(crate) mod wsdl;
 
 /// The SOAP 1.1 envelope namespace.
 pub(crate) const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";

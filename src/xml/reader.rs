@@ -17,6 +17,7 @@
 use super::NsId;
 use crate::transport::excerpt;
 use crate::{BackendKind, Error, Result};
+use quick_xml::errors::SyntaxError;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::{Namespace, QName, ResolveResult};
@@ -232,7 +233,10 @@ impl<'i> XmlReader<'i> {
 
     fn xml_error(&self, e: quick_xml::Error) -> Error {
         let at = self.reader.error_position();
-        if self.reader.buffer_position() as usize >= self.input.len() {
+        // Every syntax error but a bad `<!` is "... not closed before end of input".
+        let unclosed =
+            matches!(&e, quick_xml::Error::Syntax(s) if *s != SyntaxError::InvalidBangMarkup);
+        if unclosed || self.reader.buffer_position() as usize >= self.input.len() {
             Error::truncated(
                 self.backend,
                 format!("the XML body is cut short at byte {at}: {e}"),

@@ -3,6 +3,10 @@
 
 #![allow(dead_code)] // shared; each backend uses part of it (removed once all have landed)
 
+pub mod soap;
+
+pub use soap::{ZuoraSoap, ZuoraSoapBuilder};
+
 use crate::BatchSizeRange;
 use chrono::TimeDelta;
 
