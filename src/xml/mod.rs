@@ -11,6 +11,7 @@
 //! - [`query_result`]: the `QueryResult` shape both dialects share (`done`,
 //!   `queryLocator`, `records*`, `size`), read and written; the dialect says how a
 //!   record element becomes a [`Record`](crate::Record).
+//! - [`request`]: a request envelope as the mock endpoints read it.
 //! - [`fault`]: `soapenv:Fault` read and written; the dialect names the detail
 //!   children (`FaultCode`/`FaultMessage`, `exceptionCode`/`exceptionMessage`).
 //!
@@ -22,6 +23,7 @@ pub(crate) mod envelope;
 pub(crate) mod fault;
 pub(crate) mod query_result;
 pub(crate) mod reader;
+pub(crate) mod request;
 pub(crate) mod writer;
 
 #[cfg(test)]

@@ -55,22 +55,12 @@ impl<'i> Elem<'i> {
         self.ns == ns && self.local_name() == local
     }
 
-    /// True for a self-closing element (`<x/>`): it has no content to read.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.empty
-    }
-
     /// True when `xsi:nil` is `true` or `1`.
     pub(crate) fn is_nil(&self) -> bool {
         self.nil
     }
 
-    /// The `xsi:type`, its prefix resolved: `(namespace, local name)`.
-    pub(crate) fn xsi_type(&self) -> Option<(NsId, &str)> {
-        self.xsi_type.as_ref().map(|(ns, t)| (*ns, t.as_str()))
-    }
-
-    /// Takes the `xsi:type`'s local name out (to move it into a record).
+    /// Takes the `xsi:type` out, its prefix resolved: `(namespace, local name)`.
     pub(crate) fn take_xsi_type(&mut self) -> Option<(NsId, String)> {
         self.xsi_type.take()
     }

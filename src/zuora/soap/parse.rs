@@ -149,7 +149,6 @@ pub(crate) fn classify(fault: &SoapFault) -> Fault {
         {
             Some(FaultCode::InvalidLogin)
         }
-        Some("MalformedQueryFault") => Some(FaultCode::MalformedQuery),
         _ => None,
     };
     match by_detail {
