@@ -101,8 +101,8 @@ impl ZuoraSoap {
     }
 
     /// The endpoint calls start at (`login`, or every call with a given session).
-    pub fn endpoint(&self) -> &Url {
-        &self.inner.endpoint
+    pub fn endpoint(&self) -> &str {
+        self.inner.endpoint.as_str()
     }
 
     /// The session, logging in first if there is none yet.
