@@ -331,6 +331,7 @@ fn account_fields() -> Vec<String> {
         "Name",
         "Notes",
         "Status",
+        "BillToContact.WorkEmail",
     ])
 }
 
