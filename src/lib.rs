@@ -42,6 +42,7 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
+pub use zuora::rest::ZuoraRest;
 
 #[cfg(feature = "mock")]
 pub mod mock;
