@@ -3,3 +3,4 @@
 
 mod paging;
 mod support;
+mod zuora_rest;
