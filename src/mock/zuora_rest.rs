@@ -13,7 +13,9 @@
 //! - `batchSize` absent or 0 means 2000; above 2000 is capped at 2000; negative is
 //!   400 `INVALID_VALUE`. On `queryMore`, an absent `conf` keeps the query's size.
 //! - A missing or unknown bearer token (or an injected `ExpireSession`, which
-//!   also ends the token) is 401 `{"message": "Authentication error"}`.
+//!   also ends the token) is 401 `{"message": "Authentication error"}`. Injected
+//!   protocol faults do not apply to `/oauth/token` (it carries no token or
+//!   locator); they are used up by it all the same.
 //! - An unknown, evicted, idle-expired (shared clock) or injected-invalid locator
 //!   is 400 `{"FaultCode": "INVALID_VALUE", "FaultMessage": "invalid queryLocator ..."}`
 //!   (Zuora's ErrorCode list has no `INVALID_QUERY_LOCATOR`); query errors are

@@ -32,6 +32,7 @@ use crate::{
     BackendKind, Capabilities, Clock, Cursor, CursorToken, Error, HttpOptions, Page, Query,
     QuerySource, Result, Scope, Secret, SharedClock,
 };
+use bytes::Bytes;
 use chrono::TimeDelta;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use std::collections::VecDeque;
@@ -80,22 +81,17 @@ impl ZuoraRest {
         ZuoraRestBuilder::default()
     }
 
-    async fn fetch(
-        &self,
-        action: Action,
-        body: Vec<u8>,
-        object: Option<&str>,
-    ) -> Result<ParsedPage> {
-        let resp = self.post(action, &body).await?;
+    async fn fetch(&self, action: Action, body: Bytes, object: Option<&str>) -> Result<ParsedPage> {
+        let resp = self.post(action, body).await?;
         parse_response(&resp, action, object)
     }
 
     /// Sends an action with the current token; a 401 with client credentials
     /// fetches a new token and sends it once more.
-    async fn post(&self, action: Action, body: &[u8]) -> Result<HttpResponse> {
+    async fn post(&self, action: Action, body: Bytes) -> Result<HttpResponse> {
         let inner = &*self.inner;
         let token = inner.auth.token(&inner.http).await?;
-        let resp = self.send(action, body, &token).await?;
+        let resp = self.send(action, body.clone(), &token).await?;
         if resp.status != 401 || !inner.auth.can_refresh() {
             return Ok(resp);
         }
@@ -105,7 +101,7 @@ impl ZuoraRest {
         self.send(action, body, &token).await
     }
 
-    async fn send(&self, action: Action, body: &[u8], token: &Secret) -> Result<HttpResponse> {
+    async fn send(&self, action: Action, body: Bytes, token: &Secret) -> Result<HttpResponse> {
         let inner = &*self.inner;
         let url = match action {
             Action::Query => &inner.query_url,
@@ -118,7 +114,7 @@ impl ZuoraRest {
             .bearer_auth(token.expose())
             .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "application/json")
-            .body(body.to_vec());
+            .body(body);
         if let Some(v) = &inner.wsdl_version {
             req = req.header(WSDL_VERSION_HEADER, v);
         }
@@ -195,11 +191,13 @@ impl QuerySource for ZuoraRest {
     }
 }
 
-fn json(body: &impl serde::Serialize) -> Result<Vec<u8>> {
-    serde_json::to_vec(body).map_err(|e| Error::InvalidInput {
-        what: "request body",
-        reason: e.to_string(),
-    })
+fn json(body: &impl serde::Serialize) -> Result<Bytes> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|e| Error::InvalidInput {
+            what: "request body",
+            reason: e.to_string(),
+        })
 }
 
 /// How many open queries' object types are remembered.
@@ -445,14 +443,12 @@ mod tests {
     #[test]
     fn conf_is_omitted_for_the_default_batch_size() {
         let body = |n| {
-            String::from_utf8(
-                json(&QueryRequest {
-                    query_string: "select Id from Account",
-                    conf: Conf::for_batch_size(n),
-                })
-                .unwrap(),
-            )
-            .unwrap()
+            let bytes = json(&QueryRequest {
+                query_string: "select Id from Account",
+                conf: Conf::for_batch_size(n),
+            })
+            .unwrap();
+            String::from_utf8(bytes.to_vec()).unwrap()
         };
         assert_eq!(body(None), r#"{"queryString":"select Id from Account"}"#);
         assert_eq!(body(Some(0)), r#"{"queryString":"select Id from Account"}"#);

@@ -125,8 +125,10 @@ pub(crate) fn error_from_response(resp: &HttpResponse, action: Action) -> Error 
         if locator_refused {
             fault = fault.with_code(FaultCode::InvalidQueryLocator);
         }
-        if resp.status == 429 {
-            fault = fault.with_code(FaultCode::RequestLimitExceeded);
+        match resp.status {
+            401 => fault = fault.with_code(FaultCode::InvalidSession),
+            429 => fault = fault.with_code(FaultCode::RequestLimitExceeded),
+            _ => {}
         }
         return fault.into();
     }
@@ -139,7 +141,7 @@ pub(crate) fn error_from_response(resp: &HttpResponse, action: Action) -> Error 
 /// endpoint).
 fn status_error(resp: &HttpResponse, on_401: FaultCode) -> Error {
     let status = resp.status;
-    let html = looks_like_html(&resp.body);
+    let html = is_html(&resp.body);
     let (raw, code) = match status {
         401 => ("INVALID_SESSION", Some(on_401)),
         429 => (
@@ -229,7 +231,7 @@ fn token_error(resp: &HttpResponse) -> Error {
 
 /// Refuses an HTML page or a body that is not declared as JSON.
 fn require_json(resp: &HttpResponse) -> Result<()> {
-    if looks_like_html(&resp.body) {
+    if is_html(&resp.body) {
         return Err(Error::protocol(
             KIND,
             format!("HTTP {} with an HTML page instead of JSON", resp.status),
@@ -244,6 +246,12 @@ fn require_json(resp: &HttpResponse) -> Result<()> {
         KIND,
         format!("expected a JSON response, got content type {shown}"),
     ))
+}
+
+/// An HTML page (a login or proxy error page). Only a body that starts with
+/// markup counts, so JSON whose data mentions `<html>` is still read as JSON.
+fn is_html(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') && looks_like_html(body)
 }
 
 /// A JSON error: a body that ends early is a retryable truncation; anything
@@ -417,6 +425,11 @@ mod tests {
         // An HTML page mislabelled as JSON is still refused.
         let e = parse_response(&resp(200, JSON, html), Action::Query, None).unwrap_err();
         assert!(protocol_message(&e).contains("HTML page"), "{e}");
+        // JSON whose data mentions markup is still JSON.
+        let markup =
+            r#"{"records": [{"Id": "a", "Notes": "<html><body>hi</body></html>"}], "done": true}"#;
+        let p = parse_response(&resp(200, JSON, markup), Action::Query, None).unwrap();
+        assert_eq!(p.records.len(), 1);
         let ok = r#"{"records": [], "done": true}"#;
         let e = parse_response(&resp(200, "text/plain", ok), Action::Query, None).unwrap_err();
         assert!(
@@ -492,7 +505,12 @@ mod tests {
 
     #[test]
     fn unauthorized_is_an_invalid_session() {
-        for body in [r#"{"message": "Authentication error"}"#, "", "Unauthorized"] {
+        for body in [
+            r#"{"message": "Authentication error"}"#,
+            r#"{"FaultCode": "INVALID_VALUE", "FaultMessage": "token expired"}"#,
+            "",
+            "Unauthorized",
+        ] {
             let e = error_from_response(&resp(401, JSON, body), Action::QueryMore);
             assert!(e.is_invalid_session(), "{body:?}: {e}");
             assert!(!e.is_retryable());
