@@ -4,3 +4,4 @@
 mod conformance;
 mod paging;
 mod support;
+mod zuora_rest;
