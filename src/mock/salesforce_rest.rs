@@ -82,7 +82,7 @@ async fn first_page(
 ) -> Response {
     let owner = match authorize(state, version, headers, &fault) {
         Ok(owner) => owner,
-        Err(resp) => return resp,
+        Err(refusal) => return refusal.response(),
     };
     let soql = raw_query
         .as_deref()
@@ -128,8 +128,8 @@ async fn query_more(
     headers: HeaderMap,
     fault: Fault,
 ) -> Response {
-    if let Err(resp) = authorize(&state, &version, &headers, &fault) {
-        return resp;
+    if let Err(refusal) = authorize(&state, &version, &headers, &fault) {
+        return refusal.response();
     }
     let invalid = || {
         salesforce_error(
@@ -160,6 +160,31 @@ async fn query_more(
     }
 }
 
+/// Why a request was turned away before reaching its resource.
+enum Refusal {
+    /// The version segment is not `vNN.N`.
+    UnknownVersion,
+    /// No bearer token, an unknown one, or an injected expiry.
+    InvalidSession,
+}
+
+impl Refusal {
+    fn response(self) -> Response {
+        match self {
+            Refusal::UnknownVersion => salesforce_error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "The requested resource does not exist",
+            ),
+            Refusal::InvalidSession => salesforce_error(
+                StatusCode::UNAUTHORIZED,
+                "INVALID_SESSION_ID",
+                "Session expired or invalid",
+            ),
+        }
+    }
+}
+
 /// Checks the API version in the path and the bearer token (or an injected
 /// session expiry); returns the token, which owns the cursors it opens.
 fn authorize(
@@ -167,13 +192,9 @@ fn authorize(
     version: &str,
     headers: &HeaderMap,
     fault: &Fault,
-) -> Result<String, Response> {
+) -> Result<String, Refusal> {
     if !is_version(version) {
-        return Err(salesforce_error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "The requested resource does not exist",
-        ));
+        return Err(Refusal::UnknownVersion);
     }
     let expired = matches!(
         fault,
@@ -181,11 +202,7 @@ fn authorize(
     );
     match bearer(headers) {
         Some(token) if !expired && state.is_valid_session(token) => Ok(token.to_owned()),
-        _ => Err(salesforce_error(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_SESSION_ID",
-            "Session expired or invalid",
-        )),
+        _ => Err(Refusal::InvalidSession),
     }
 }
 

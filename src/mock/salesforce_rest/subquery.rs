@@ -101,7 +101,9 @@ fn resolve(
 fn child_query(inner: &str, parent: &str, dataset: &Dataset) -> Result<ChildQuery, SelectError> {
     let (items, rest) = split_select(inner)
         .ok_or_else(|| SelectError::Malformed(format!("bad subquery {inner:?}")))?;
-    let relationship: String = rest["from".len()..]
+    let relationship: String = rest
+        .get("from".len()..)
+        .unwrap_or_default()
         .trim_start()
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')

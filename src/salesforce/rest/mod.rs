@@ -234,11 +234,12 @@ impl SalesforceRestBuilder {
     }
 
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let mut b = SalesforceRestBuilder::default();
-        b.instance_url = lookup("SALESFORCE_INSTANCE_URL");
-        b.access_token = lookup("SALESFORCE_ACCESS_TOKEN").map(Secret::from);
-        b.api_version = lookup("SALESFORCE_API_VERSION");
-        b
+        SalesforceRestBuilder {
+            instance_url: lookup("SALESFORCE_INSTANCE_URL"),
+            access_token: lookup("SALESFORCE_ACCESS_TOKEN").map(Secret::from),
+            api_version: lookup("SALESFORCE_API_VERSION"),
+            ..SalesforceRestBuilder::default()
+        }
     }
 
     /// The instance, e.g. `https://na1.my.salesforce.com` (only its origin is kept).
