@@ -5,7 +5,7 @@
 //!   with `queryAll`), with `Sforce-Query-Options: batchSize=N` as a hint
 //!   (clamped into 200..=2000, default 2000);
 //! - `GET /services/data/vXX.X/query/{locator}` and `/queryAll/{locator}`, the
-//!   locator looking like the real one (`01gQ010000000001AAA-2000`); `queryAll`'s
+//!   locator looking like the real one (`01gQ02000000001AAA-2000`); `queryAll`'s
 //!   `nextRecordsUrl` points at `/query/…` as the real one does;
 //! - `Authorization: Bearer` checked against the live sessions (401
 //!   `INVALID_SESSION_ID`), server-side cursors in the shared

@@ -2,7 +2,9 @@
 //! `GET /services/data/vXX.X/query?q=` (or `/queryAll?q=`, deleted and archived
 //! rows included); each next page is a `GET` of the `nextRecordsUrl` the previous
 //! page named, followed only on the instance the backend was built for, so the
-//! bearer token never goes to another host.
+//! bearer token never goes to another host. Cursors are treated as dropped after
+//! 15 idle minutes, the classic limit; from API 56.0 Salesforce keeps them up to
+//! 2 days, so raise [`SalesforceRestBuilder::idle_limit`] when your org does.
 //!
 //! ```no_run
 //! # async fn f() -> querymore::Result<()> {
