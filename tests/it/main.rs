@@ -3,5 +3,6 @@
 
 mod conformance;
 mod paging;
+mod salesforce_rest;
 mod support;
 mod zuora_rest;
