@@ -15,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 mod client;
 mod clock;
 mod cursor;
@@ -42,9 +43,11 @@ pub use page::{LimitInfo, Page, Pages, Records};
 pub use query::{BatchSizeRange, Query, Scope};
 pub use record::{Record, Value};
 pub use retry::RetryPolicy;
+pub use salesforce::rest::SalesforceRest;
 pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
+pub use zuora::rest::ZuoraRest;
 pub use zuora::soap::ZuoraSoap;
 
 #[cfg(feature = "test-util")]

@@ -3,5 +3,7 @@
 
 mod conformance;
 mod paging;
+mod salesforce_rest;
 mod support;
+mod zuora_rest;
 mod zuora_soap;
