@@ -3,3 +3,4 @@
 
 pub(crate) mod common;
 pub mod rest;
+pub mod soap;

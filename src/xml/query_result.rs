@@ -10,11 +10,57 @@ use super::reader::{Elem, XmlReader};
 use super::writer::XmlWriter;
 use super::{NsId, XSI, parse_bool};
 use crate::{BackendKind, Cursor, CursorToken, Error, Page, Record, Result};
+use std::sync::Arc;
 
 /// How a dialect reads one `records` element.
 pub(crate) trait RecordReader {
     /// Reads `elem` (a `records` element, just opened, not nil) to its end.
     fn read_record<'i>(&mut self, r: &mut XmlReader<'i>, elem: Elem<'i>) -> Result<Record>;
+}
+
+/// Field names shared between the records of one response, so a page of
+/// records holds each name once: the `i`th field of a record usually has the
+/// name the `i`th field of the record before had.
+#[derive(Debug, Default)]
+pub(crate) struct FieldNames {
+    /// The names of the last record's fields, by position.
+    slots: Vec<Arc<str>>,
+    /// Every name seen in this response.
+    known: Vec<Arc<str>>,
+}
+
+impl FieldNames {
+    /// The shared name for the `i`th field of a record, called `local`.
+    pub(crate) fn at(&mut self, i: usize, local: &str) -> Arc<str> {
+        if let Some(n) = self.slots.get(i)
+            && &**n == local
+        {
+            return n.clone();
+        }
+        let name = self.intern(local);
+        match self.slots.get_mut(i) {
+            Some(slot) => *slot = name.clone(),
+            None => self.slots.push(name.clone()),
+        }
+        name
+    }
+
+    /// The shared name `local`, wherever it stands.
+    pub(crate) fn intern(&mut self, local: &str) -> Arc<str> {
+        match self.known.iter().find(|n| &***n == local) {
+            Some(n) => n.clone(),
+            None => {
+                let n: Arc<str> = Arc::from(local);
+                self.known.push(n.clone());
+                n
+            }
+        }
+    }
+
+    /// The number of fields the last record had (a capacity hint).
+    pub(crate) fn width(&self) -> usize {
+        self.slots.len()
+    }
 }
 
 /// One `QueryResult`, as read.

@@ -3,8 +3,10 @@
 //! declared namespace, children in their declared sequence order, records typed
 //! by `xsi:type`, and (for requests) only the headers the operation's binding
 //! lists. Small and strict rather than a full XML Schema validator: it knows
-//! `element`, `complexType`, `sequence`, `complexContent/extension` and
-//! `simpleType`, which is what the SOAP WSDLs here use.
+//! `element`, `any` (of the target namespace: any element of it, read as its
+//! `xsi:type` says, else as text), `complexType`, `sequence`,
+//! `complexContent/extension` and `simpleType`, which is what the SOAP WSDLs
+//! here use.
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, QName, ResolveResult};
@@ -133,6 +135,9 @@ fn uri(r: ResolveResult<'_>) -> Result<String, String> {
         ResolveResult::Unknown(p) => Err(format!("undeclared prefix {p}")),
     }
 }
+
+/// The local name a wildcard (`<any namespace="##targetNamespace">`) particle has.
+const ANY: &str = "*";
 
 /// One element of a sequence.
 #[derive(Debug, Clone)]
@@ -329,7 +334,7 @@ impl Wsdl {
         for c in &n.children {
             let found = seq[at..]
                 .iter()
-                .position(|p| p.name.0 == c.ns && p.name.1 == c.name)
+                .position(|p| p.name.0 == c.ns && (p.name.1 == c.name || p.name.1 == ANY))
                 .map(|i| i + at)
                 .ok_or_else(|| {
                     format!(
@@ -376,8 +381,20 @@ fn complex(ct: &Node, target: &str) -> Result<(Option<QN>, Vec<Particle>), Strin
     }
     let mut seq = Vec::new();
     for s in holder.kids(XS, "sequence") {
-        for e in s.kids(XS, "element") {
-            seq.push(particle(e, target)?);
+        for e in &s.children {
+            if e.is(XS, "element") {
+                seq.push(particle(e, target)?);
+            } else if e.is(XS, "any") {
+                if e.attr("namespace") != Some("##targetNamespace") {
+                    return Err("only <any namespace=\"##targetNamespace\"> is known".into());
+                }
+                seq.push(Particle {
+                    name: (target.to_owned(), ANY.to_owned()),
+                    ty: None,
+                    inline: None,
+                    repeats: e.attr("maxOccurs") == Some("unbounded"),
+                });
+            }
         }
     }
     Ok((base, seq))

@@ -1,0 +1,396 @@
+//! The Salesforce SOAP partner API backend (`login`, `query`, `queryAll`,
+//! `queryMore` at `/services/Soap/u/XX.0`): [`SalesforceSoap`], its builder, and
+//! its [`QuerySource`] implementation.
+//!
+//! It is the second dialect of the SOAP plumbing in [`xml`](crate::xml), next
+//! to Zuora's: requests are built by the pure functions in `envelope`,
+//! responses read by the pure parsers in `parse`, and the HTTP calls and the
+//! session (given, or from a `login` whose `serverUrl` then receives the calls)
+//! go through the shared SOAP caller — a refused session (`INVALID_SESSION_ID`)
+//! is replaced by one new login and the same call made again.
+//!
+//! Page size: `QueryOptions/batchSize`, 200..=2000 (the server's default is
+//! 2000; there is no "0 means default"). Cursors: `queryLocator`, dropped by the
+//! server after 15 idle minutes on the classic limits (API 56.0+ orgs keep them
+//! for 2 days: raise [`SalesforceSoapBuilder::idle_limit`]). The
+//! `LimitInfoHeader` counters come back in [`Page::limit_info`].
+
+pub(crate) mod envelope;
+pub(crate) mod parse;
+#[cfg(test)]
+mod wsdl_check;
+
+use crate::auth::{AuthProvider, SessionManager, StaticToken};
+use crate::source::BoxFuture;
+use crate::transport::Http;
+use crate::xml::http::{display_url, parse_endpoint};
+use crate::xml::session::{SoapCaller, SoapLogin};
+use crate::{
+    BackendKind, BatchSizeRange, Capabilities, Cursor, Error, HttpOptions, Page, Query,
+    QuerySource, Result, Scope, Secret, SharedClock,
+};
+use chrono::TimeDelta;
+use envelope::{login_envelope, query_envelope, query_more_envelope};
+use parse::{DIALECT, QueryOp};
+use std::fmt;
+use std::sync::Arc;
+
+/// `urn:partner.soap.sforce.com`: operations, headers, `QueryResult`, `LoginResult`.
+pub(crate) const PARTNER_NS: &str = "urn:partner.soap.sforce.com";
+/// `urn:sobject.partner.soap.sforce.com`: `sObject` and its fields.
+pub(crate) const SOBJECT_NS: &str = "urn:sobject.partner.soap.sforce.com";
+/// `urn:fault.partner.soap.sforce.com`: `ExceptionCode` and the fault types.
+pub(crate) const FAULT_NS: &str = "urn:fault.partner.soap.sforce.com";
+
+const KIND: BackendKind = BackendKind::SalesforceSoap;
+
+/// `QueryOptions/batchSize`: 200..=2000, default 2000.
+const BATCH_SIZE: BatchSizeRange = BatchSizeRange::new("QueryOptions.batchSize", 200, 2000, 2000);
+
+/// The classic cursor idle limit.
+const DEFAULT_IDLE_LIMIT: TimeDelta = TimeDelta::minutes(15);
+
+/// A Salesforce SOAP partner API endpoint, paged with `query` / `queryAll` and
+/// `queryMore`. Cheap to clone.
+///
+/// ```no_run
+/// # async fn f() -> querymore::Result<()> {
+/// use querymore::{Client, Record, SalesforceSoap};
+/// let sf = SalesforceSoap::builder()
+///     .endpoint("https://login.salesforce.com/services/Soap/u/58.0")
+///     .credentials("user@example.com", "password+securitytoken")
+///     .build()?;
+/// let mut contacts = Client::new(sf)
+///     .query_all("select Id, LastName, Account.Name from Contact")
+///     .batch_size(500)
+///     .records::<Record>();
+/// while let Some(contact) = contacts.try_next().await? {
+///     println!("{contact:?}");
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SalesforceSoap {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    caller: SoapCaller,
+    idle_limit: Option<TimeDelta>,
+    can_login: bool,
+}
+
+impl fmt::Debug for SalesforceSoap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("SalesforceSoap")
+            .field("endpoint", &display_url(&i.caller.endpoint))
+            .field("login", &i.can_login)
+            .field("idle_limit", &i.idle_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SalesforceSoap {
+    /// A builder: set the endpoint and a session or a username and password.
+    pub fn builder() -> SalesforceSoapBuilder {
+        SalesforceSoapBuilder::new()
+    }
+
+    /// The endpoint calls start at (`login`, or every call with a given session).
+    pub fn endpoint(&self) -> &str {
+        self.inner.caller.endpoint.as_str()
+    }
+
+    async fn call(&self, call: Call<'_>) -> Result<Page> {
+        let op = call.op();
+        self.inner
+            .caller
+            .call(
+                op.name(),
+                |session| match call {
+                    Call::Query(q) => {
+                        query_envelope(session, &q.text, q.scope == Scope::All, q.batch_size)
+                    }
+                    Call::QueryMore {
+                        locator,
+                        batch_size,
+                    } => query_more_envelope(session, locator, batch_size),
+                },
+                |resp| parse::query_response(resp, op),
+            )
+            .await
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Call<'a> {
+    Query(&'a Query),
+    QueryMore {
+        locator: &'a str,
+        batch_size: Option<u32>,
+    },
+}
+
+impl Call<'_> {
+    fn op(&self) -> QueryOp {
+        match self {
+            Call::Query(q) if q.scope == Scope::All => QueryOp::QueryAll,
+            Call::Query(_) => QueryOp::Query,
+            Call::QueryMore { .. } => QueryOp::QueryMore,
+        }
+    }
+}
+
+impl QuerySource for SalesforceSoap {
+    fn kind(&self) -> BackendKind {
+        KIND
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new(BATCH_SIZE)
+            .with_query_all()
+            .with_idle_limit(self.inner.idle_limit)
+    }
+
+    fn first_page<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page>> {
+        Box::pin(self.call(Call::Query(query)))
+    }
+
+    fn next_page<'a>(&'a self, cursor: &'a Cursor) -> BoxFuture<'a, Result<Page>> {
+        Box::pin(async move {
+            let locator = cursor.locator().ok_or_else(|| Error::InvalidInput {
+                what: "cursor",
+                reason: format!(
+                    "a Salesforce SOAP cursor holds a queryLocator, not {}",
+                    cursor.token.describe()
+                ),
+            })?;
+            self.call(Call::QueryMore {
+                locator,
+                batch_size: cursor.batch_size,
+            })
+            .await
+        })
+    }
+}
+
+/// Settings for a [`SalesforceSoap`]: setters never fail,
+/// [`SalesforceSoapBuilder::build`] checks.
+#[must_use]
+#[derive(Debug, Clone)]
+pub struct SalesforceSoapBuilder {
+    endpoint: Option<String>,
+    session: Option<Secret>,
+    credentials: Option<(String, Secret)>,
+    http: HttpOptions,
+    idle_limit: Option<TimeDelta>,
+    allow_origin_change: bool,
+}
+
+impl Default for SalesforceSoapBuilder {
+    fn default() -> Self {
+        SalesforceSoapBuilder::new()
+    }
+}
+
+impl SalesforceSoapBuilder {
+    /// A builder with the default HTTP options and a 15-minute idle limit.
+    pub fn new() -> Self {
+        SalesforceSoapBuilder {
+            endpoint: None,
+            session: None,
+            credentials: None,
+            http: HttpOptions::default(),
+            idle_limit: Some(DEFAULT_IDLE_LIMIT),
+            allow_origin_change: false,
+        }
+    }
+
+    /// The partner endpoint, e.g. `https://login.salesforce.com/services/Soap/u/58.0`
+    /// (with a given session: the `serverUrl` it belongs to).
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// An existing session id, sent in `SessionHeader/sessionId` to the endpoint.
+    pub fn session(mut self, session: impl Into<Secret>) -> Self {
+        self.session = Some(session.into());
+        self
+    }
+
+    /// A username and password (with the security token appended, if your org
+    /// needs one): `login` runs on first use (and again when the session is
+    /// refused), and its `serverUrl` receives the calls that follow.
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<Secret>) -> Self {
+        self.credentials = Some((username.into(), password.into()));
+        self
+    }
+
+    /// Timeouts and the response size limit.
+    pub fn http_options(mut self, options: HttpOptions) -> Self {
+        self.http = options;
+        self
+    }
+
+    /// How long the server keeps an idle `queryLocator` (default 15 minutes;
+    /// `None`: never expire client-side).
+    pub fn idle_limit(mut self, limit: Option<TimeDelta>) -> Self {
+        self.idle_limit = limit;
+        self
+    }
+
+    /// Follow a login `serverUrl` on another origin than the endpoint (default
+    /// off: the session would be sent to a host you did not name). Real logins
+    /// at `login.salesforce.com` answer with the org's own host, so turn this on
+    /// for them.
+    pub fn allow_server_url_origin_change(mut self, allow: bool) -> Self {
+        self.allow_origin_change = allow;
+        self
+    }
+
+    /// Checks the settings and builds the backend. No request is sent.
+    pub fn build(self) -> Result<SalesforceSoap> {
+        let endpoint = parse_endpoint(self.endpoint, "Salesforce SOAP partner")?;
+        if self.session.as_ref().is_some_and(Secret::is_empty) {
+            return Err(Error::InvalidInput {
+                what: "session",
+                reason: "the session id is empty".into(),
+            });
+        }
+        let http = Http::new(KIND, &self.http)?;
+        let provider: Arc<dyn AuthProvider> = match (self.credentials, self.session) {
+            (Some((username, _)), _) if username.trim().is_empty() => {
+                return Err(Error::InvalidInput {
+                    what: "credentials",
+                    reason: "the username is empty".into(),
+                });
+            }
+            (Some((username, password)), _) => Arc::new(SoapLogin::new(
+                &DIALECT,
+                login_envelope,
+                endpoint.clone(),
+                username,
+                password,
+                http.clone(),
+            )),
+            (None, Some(session)) => Arc::new(StaticToken::new(session)),
+            (None, None) => {
+                return Err(Error::InvalidInput {
+                    what: "credentials",
+                    reason: "set a session or a username and password".into(),
+                });
+            }
+        };
+        let can_login = provider.can_refresh();
+        Ok(SalesforceSoap {
+            inner: Arc::new(Inner {
+                caller: SoapCaller {
+                    dialect: &DIALECT,
+                    endpoint,
+                    http,
+                    sessions: SessionManager::new(provider, SharedClock::system()),
+                    allow_origin_change: self.allow_origin_change,
+                    allow_setter: "SalesforceSoapBuilder::allow_server_url_origin_change",
+                },
+                idle_limit: self.idle_limit,
+                can_login,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENDPOINT: &str = "https://login.salesforce.com/services/Soap/u/58.0";
+
+    #[test]
+    fn debug_never_shows_the_session_or_the_password() {
+        let with_session = SalesforceSoap::builder()
+            .endpoint(ENDPOINT)
+            .session("00D!XYZZY-123")
+            .build()
+            .unwrap();
+        let with_login = SalesforceSoap::builder()
+            .endpoint(ENDPOINT)
+            .credentials("user@example.com", "pw-PLUGH-456")
+            .build()
+            .unwrap();
+        for text in [
+            format!("{with_session:?}"),
+            format!("{with_login:?}"),
+            format!("{with_login:#?}"),
+        ] {
+            assert!(!text.contains("XYZZY"), "{text}");
+            assert!(!text.contains("PLUGH"), "{text}");
+            assert!(text.contains("login.salesforce.com"), "{text}");
+        }
+        let builder = SalesforceSoap::builder()
+            .session("00D!XYZZY-123")
+            .credentials("u", "pw-PLUGH-456");
+        let text = format!("{builder:?}");
+        assert!(!text.contains("XYZZY") && !text.contains("PLUGH"), "{text}");
+    }
+
+    #[test]
+    fn build_checks_endpoint_and_credentials() {
+        let cases = [
+            (SalesforceSoap::builder().session("s"), "endpoint"),
+            (
+                SalesforceSoap::builder().endpoint("not a url").session("s"),
+                "endpoint",
+            ),
+            (SalesforceSoap::builder().endpoint(ENDPOINT), "credentials"),
+            (
+                SalesforceSoap::builder().endpoint(ENDPOINT).session(""),
+                "session",
+            ),
+            (
+                SalesforceSoap::builder()
+                    .endpoint(ENDPOINT)
+                    .credentials(" ", "p"),
+                "credentials",
+            ),
+        ];
+        for (builder, what) in cases {
+            match builder.build() {
+                Err(Error::InvalidInput { what: w, .. }) => assert_eq!(w, what),
+                other => panic!("expected InvalidInput({what}), got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn capabilities_are_the_partner_apis() {
+        let sf = SalesforceSoap::builder()
+            .endpoint(ENDPOINT)
+            .session("s")
+            .build()
+            .unwrap();
+        let caps = sf.capabilities();
+        assert!(caps.query_all);
+        assert_eq!(caps.idle_limit, Some(TimeDelta::minutes(15)));
+        assert_eq!(
+            (
+                caps.batch_size.min,
+                caps.batch_size.max,
+                caps.batch_size.default
+            ),
+            (200, 2000, 2000)
+        );
+        assert!(!caps.batch_size.zero_means_default);
+        assert!(caps.batch_size.validate(KIND, 0).is_err());
+        assert!(caps.batch_size.validate(KIND, 199).is_err());
+        assert!(caps.batch_size.validate(KIND, 2001).is_err());
+        let two_days = SalesforceSoap::builder()
+            .endpoint(ENDPOINT)
+            .session("s")
+            .idle_limit(Some(TimeDelta::days(2)))
+            .build()
+            .unwrap();
+        assert_eq!(two_days.capabilities().idle_limit, Some(TimeDelta::days(2)));
+    }
+}
