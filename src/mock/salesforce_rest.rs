@@ -233,7 +233,7 @@ fn batch_hint(headers: &HeaderMap) -> Option<usize> {
 
 /// The 15 characters after `01g` in a locator: scope (`Q` query, `A` queryAll),
 /// the table's index in the data set, and a serial number.
-fn locator_id(include_deleted: bool, table_index: usize, serial: u64) -> String {
+pub(super) fn locator_id(include_deleted: bool, table_index: usize, serial: u64) -> String {
     let scope = if include_deleted { 'A' } else { 'Q' };
     format!(
         "{scope}{:02}{:09}AAA",
@@ -243,7 +243,7 @@ fn locator_id(include_deleted: bool, table_index: usize, serial: u64) -> String 
 }
 
 /// Splits `01g<id>-<position>` into the cursor id and the raw row position.
-fn parse_locator(locator: &str) -> Option<(&str, usize)> {
+pub(super) fn parse_locator(locator: &str) -> Option<(&str, usize)> {
     let (id, position) = locator.strip_prefix("01g")?.rsplit_once('-')?;
     if id.len() != 15 || !id.is_ascii() {
         return None;

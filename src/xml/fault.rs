@@ -154,6 +154,8 @@ pub(crate) struct FaultBody<'a> {
     pub detail: &'a str,
     /// The detail's message.
     pub message: &'a str,
+    /// More children of the detail element, after the message (`row`, `column`).
+    pub extra: &'a [(&'a str, &'a str)],
 }
 
 /// Writes `soapenv:Fault` into an open body.
@@ -180,6 +182,9 @@ pub(crate) fn write_fault(w: &mut XmlWriter, style: &FaultStyle, fault: &FaultBo
     w.start(style.prefix, fault.detail, detail_attrs);
     w.leaf(style.prefix, style.code, fault.code);
     w.leaf(style.prefix, style.message, fault.message);
+    for (name, text) in fault.extra {
+        w.leaf(style.prefix, name, text);
+    }
     w.end(style.prefix, fault.detail);
     w.end("", "detail");
     w.end(SOAP_ENV_PREFIX, "Fault");
@@ -321,6 +326,7 @@ mod tests {
                     faultstring: "bad <locator> & more",
                     detail: "InvalidQueryLocatorFault",
                     message: "bad <locator> & more",
+                    extra: &[],
                 },
             );
             let bytes = super::super::writer::end_response(w);

@@ -161,11 +161,26 @@ pub(crate) fn request_envelope(
 /// (`("xmlns:sf", uri)` pairs) besides the envelope's own, and `soapenv:Body`.
 #[cfg_attr(not(feature = "mock"), allow(dead_code))]
 pub(crate) fn begin_response(capacity: usize, declarations: &[(&str, &str)]) -> XmlWriter {
+    begin_response_with_header(capacity, declarations, None)
+}
+
+/// [`begin_response`] with a `soapenv:Header` whose elements `header` writes.
+#[cfg_attr(not(feature = "mock"), allow(dead_code))]
+pub(crate) fn begin_response_with_header(
+    capacity: usize,
+    declarations: &[(&str, &str)],
+    header: Option<&dyn Fn(&mut XmlWriter)>,
+) -> XmlWriter {
     let mut w = XmlWriter::new(capacity);
     let mut attrs = Vec::with_capacity(declarations.len() + 1);
     attrs.push(("xmlns:soapenv", SOAP_ENV));
     attrs.extend_from_slice(declarations);
     w.start(SOAP_ENV_PREFIX, "Envelope", &attrs);
+    if let Some(write) = header {
+        w.start(SOAP_ENV_PREFIX, "Header", &[]);
+        write(&mut w);
+        w.end(SOAP_ENV_PREFIX, "Header");
+    }
     w.start(SOAP_ENV_PREFIX, "Body", &[]);
     w
 }
