@@ -15,6 +15,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 mod client;
 mod clock;
 mod cursor;
