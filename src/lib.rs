@@ -15,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod client;
@@ -47,6 +48,8 @@ pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
 
+#[cfg(feature = "test-util")]
+pub mod conformance;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod salesforce;
