@@ -2,5 +2,6 @@
 //! 127.0.0.1, or exercises the public paging API directly.
 
 mod conformance;
+mod cli;
 mod paging;
 mod support;
