@@ -72,7 +72,7 @@ fn check_override(ds: &Dataset, o: &Override) -> Result<(), Failure> {
             o.row
         )));
     }
-    if !table.fields().iter().any(|f| *f == o.field) {
+    if !table.fields().contains(&o.field) {
         return Err(Failure::usage(format!(
             "--override: {} has no field {:?}",
             table.name(),

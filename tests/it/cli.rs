@@ -55,7 +55,10 @@ impl MockProcess {
     }
 
     fn url(&self, key: &str) -> String {
-        self.info[key].as_str().expect("url in handshake").to_owned()
+        self.info[key]
+            .as_str()
+            .expect("url in handshake")
+            .to_owned()
     }
 }
 
@@ -82,7 +85,10 @@ fn cli_mock_prints_urls_and_credentials_first() {
     let mock = MockProcess::start(&["--records", "5"]);
     let base = mock.url("base_url");
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    assert_eq!(mock.url("zuora_soap"), format!("{base}/apps/services/a/78.0"));
+    assert_eq!(
+        mock.url("zuora_soap"),
+        format!("{base}/apps/services/a/78.0")
+    );
     assert_eq!(
         mock.url("salesforce_soap"),
         format!("{base}/services/Soap/u/58.0")
@@ -106,7 +112,11 @@ fn cli_export_without_endpoint_writes_the_sample_accounts_as_jsonl() {
     assert_eq!(ids.len(), 1000);
     let keys: Vec<&String> = rows[0].as_object().expect("object").keys().collect();
     assert_eq!(keys, ["Id", "Name"]);
-    assert!(text(&out.stderr).contains("1000 records"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("1000 records"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -133,9 +143,15 @@ fn cli_export_csv_round_trips_through_the_csv_crate() {
     assert_eq!(rows.len(), 1000);
     // The awkward names (commas, quotes, ampersands, non-ASCII) survive the round trip.
     let names: HashSet<&str> = rows.iter().map(|r| &r[1]).collect();
-    assert!(names.iter().any(|n| n.starts_with("\"Quoted\" Holdings")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.starts_with("\"Quoted\" Holdings")),
+        "{names:?}"
+    );
     assert!(names.iter().any(|n| n.starts_with("Müller & Söhne <GmbH>")));
-    assert!(rows.iter().any(|r| r[3].is_empty()), "null Notes are empty cells");
+    assert!(
+        rows.iter().any(|r| r[3].is_empty()),
+        "null Notes are empty cells"
+    );
 }
 
 /// Waits until the checkpoint reports at least `min` records written.
@@ -218,7 +234,10 @@ fn cli_export_killed_with_sigkill_and_resumed_yields_every_record_exactly_once()
     let cp = std::fs::read_to_string(&checkpoint).expect("checkpoint");
     assert!(cp.contains("\"records_written\": 3000"), "{cp}");
     for secret in [&password, &user] {
-        assert!(!cp.contains(secret.as_str()), "credential in checkpoint: {cp}");
+        assert!(
+            !cp.contains(secret.as_str()),
+            "credential in checkpoint: {cp}"
+        );
     }
     let session = mock.info["session_id"].as_str().expect("session");
     assert!(!cp.contains(session));
@@ -236,8 +255,14 @@ fn cli_compare_zuora_soap_and_zuora_rest_match_on_the_mock() {
     ]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    assert!(stdout.contains("left  zuora-soap: 1000 records"), "{stdout}");
-    assert!(stdout.contains("right zuora-rest: 1000 records"), "{stdout}");
+    assert!(
+        stdout.contains("left  zuora-soap: 1000 records"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("right zuora-rest: 1000 records"),
+        "{stdout}"
+    );
     assert!(stdout.ends_with("result: match\n"), "{stdout}");
 }
 
@@ -272,22 +297,24 @@ fn cli_compare_names_the_record_and_field_that_changed() {
     ]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("records with differing fields: 1"), "{stdout}");
+    assert!(
+        stdout.contains("records with differing fields: 1"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains(&format!("Id {id} field Name:")) && stdout.contains("right \"Changed\""),
         "{stdout}"
     );
-    assert!(text(&out.stderr).starts_with("error: "), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("error: "),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn cli_bad_batch_size_is_a_usage_error_naming_the_range() {
-    let out = querymore(&[
-        "export",
-        "--batch-size",
-        "5000",
-        "select Id from Account",
-    ]);
+    let out = querymore(&["export", "--batch-size", "5000", "select Id from Account"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.starts_with("error: invalid batch size"), "{err}");
@@ -301,7 +328,10 @@ fn cli_unknown_backend_is_a_usage_error_listing_the_backends() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("invalid value 'oracle'"), "{err}");
-    assert!(err.contains("zuora-soap") && err.contains("salesforce-bulk"), "{err}");
+    assert!(
+        err.contains("zuora-soap") && err.contains("salesforce-bulk"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -341,7 +371,10 @@ fn cli_bad_credentials_fail_with_the_service_message_and_no_secret() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.starts_with("error: "), "{err}");
-    assert!(err.contains("INVALID_LOGIN") || err.contains("LoginFault"), "{err}");
+    assert!(
+        err.contains("INVALID_LOGIN") || err.contains("LoginFault"),
+        "{err}"
+    );
     assert!(!err.contains("wrong-password-4711"), "{err}");
     assert!(!text(&out.stdout).contains("wrong-password-4711"));
 
@@ -369,6 +402,9 @@ fn cli_help_documents_env_variables_but_never_their_values() {
         .expect("run");
     assert!(out.status.success());
     let help = text(&out.stdout);
-    assert!(help.contains("QUERYMORE_PASSWORD") && help.contains("QUERYMORE_TOKEN"), "{help}");
+    assert!(
+        help.contains("QUERYMORE_PASSWORD") && help.contains("QUERYMORE_TOKEN"),
+        "{help}"
+    );
     assert!(!help.contains("9931"), "{help}");
 }
