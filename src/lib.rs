@@ -47,6 +47,7 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
+pub use zuora::rest::ZuoraRest;
 
 #[cfg(feature = "test-util")]
 pub mod conformance;

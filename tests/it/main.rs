@@ -5,3 +5,4 @@ mod cli;
 mod conformance;
 mod paging;
 mod support;
+mod zuora_rest;
