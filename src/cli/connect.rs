@@ -101,17 +101,46 @@ pub(crate) fn endpoint_url(backend: Backend, text: &str) -> Result<Url, Failure>
     Ok(url)
 }
 
-/// Builds the source for `backend` at `url`.
+/// Builds the source for `backend` at `url`, with the credentials its protocol
+/// takes.
 fn source(
     backend: Backend,
     url: &Url,
     credentials: &Credentials,
 ) -> Result<Arc<dyn QuerySource>, Failure> {
-    let _ = (url, credentials);
-    Err(Failure::failed(format!(
-        "the {} backend is not available in this build yet",
-        backend.kind()
-    )))
+    let c = credentials;
+    let source: Arc<dyn QuerySource> = match backend {
+        Backend::ZuoraRest => {
+            let b = crate::ZuoraRest::builder().base_url(url.as_str());
+            let b = match (&c.token, &c.client_id, &c.client_secret) {
+                (Some(token), _, _) => b.access_token(token.clone()),
+                (None, Some(id), Some(secret)) => b.client_credentials(id.clone(), secret.clone()),
+                _ => {
+                    return Err(missing(
+                        backend,
+                        "--token, or --client-id and --client-secret",
+                    ));
+                }
+            };
+            Arc::new(b.build()?)
+        }
+        Backend::ZuoraSoap
+        | Backend::SalesforceRest
+        | Backend::SalesforceSoap
+        | Backend::SalesforceBulk => {
+            let _ = url;
+            return Err(Failure::failed(format!(
+                "the {} backend is not available in this build yet",
+                backend.kind()
+            )));
+        }
+    };
+    Ok(source)
+}
+
+/// The usage error for missing credentials.
+fn missing(backend: Backend, what: &str) -> Failure {
+    Failure::usage(format!("{} needs {what}", backend.kind()))
 }
 
 #[cfg(test)]

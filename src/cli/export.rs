@@ -172,7 +172,11 @@ fn write_pages(rt: &Runtime, mut pages: Pages, mut plan: Plan) -> Result<(), Fai
         let n = page.records.len() as u64;
         let len = match sink.write_page(&page.records) {
             Ok(len) => len,
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                // The reader went away (`| head`): stop quietly.
+                progress.abandon();
+                return Ok(());
+            }
             Err(e) => break Err(write_failure(&plan, e)),
         };
         plan.state.records_written += n;
