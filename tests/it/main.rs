@@ -4,5 +4,6 @@
 mod cli;
 mod conformance;
 mod paging;
+mod salesforce_rest;
 mod support;
 mod zuora_rest;
