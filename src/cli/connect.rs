@@ -124,10 +124,20 @@ fn source(
             };
             Arc::new(b.build()?)
         }
-        Backend::ZuoraSoap
-        | Backend::SalesforceRest
-        | Backend::SalesforceSoap
-        | Backend::SalesforceBulk => {
+        Backend::SalesforceRest => {
+            let token = c
+                .token
+                .as_ref()
+                .or(c.session.as_ref())
+                .ok_or_else(|| missing(backend, "--token (an access token or session id)"))?;
+            Arc::new(
+                crate::salesforce::rest::SalesforceRest::builder()
+                    .instance_url(url.as_str())
+                    .access_token(token.clone())
+                    .build()?,
+            )
+        }
+        Backend::ZuoraSoap | Backend::SalesforceSoap | Backend::SalesforceBulk => {
             let _ = url;
             return Err(Failure::failed(format!(
                 "the {} backend is not available in this build yet",
