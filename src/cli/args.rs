@@ -103,14 +103,16 @@ pub(crate) struct Credentials {
 }
 
 impl Credentials {
-    /// True when no credential at all was given.
-    pub fn is_empty(&self) -> bool {
-        self.username.is_none()
-            && self.password.is_none()
-            && self.session.is_none()
-            && self.token.is_none()
-            && self.client_id.is_none()
-            && self.client_secret.is_none()
+    /// These credentials, with the ones not given taken from `fallback`.
+    pub fn or(&self, fallback: Credentials) -> Credentials {
+        Credentials {
+            username: self.username.clone().or(fallback.username),
+            password: self.password.clone().or(fallback.password),
+            session: self.session.clone().or(fallback.session),
+            token: self.token.clone().or(fallback.token),
+            client_id: self.client_id.clone().or(fallback.client_id),
+            client_secret: self.client_secret.clone().or(fallback.client_secret),
+        }
     }
 }
 

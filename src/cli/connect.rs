@@ -47,11 +47,7 @@ pub(crate) async fn open(
                 Some(m) => m,
                 None => embedded_mock(records).await?,
             };
-            let creds = if credentials.is_empty() {
-                mock_credentials(&mock)
-            } else {
-                credentials.clone()
-            };
+            let creds = credentials.or(mock_credentials(&mock));
             let url = endpoint_url(backend, &mock.uri())?;
             Ok(Connection {
                 source: source(backend, &url, &creds)?,
@@ -137,7 +133,19 @@ fn source(
                     .build()?,
             )
         }
-        Backend::ZuoraSoap | Backend::SalesforceSoap | Backend::SalesforceBulk => {
+        Backend::ZuoraSoap => {
+            let mut b = crate::ZuoraSoap::builder().endpoint(url.as_str());
+            if let Some(session) = &c.session {
+                b = b.session(session.clone());
+            }
+            match (&c.username, &c.password) {
+                (Some(user), Some(password)) => b = b.credentials(user.clone(), password.clone()),
+                _ if c.session.is_some() => {}
+                _ => return Err(missing(backend, "--session, or --username and --password")),
+            }
+            Arc::new(b.build()?)
+        }
+        Backend::SalesforceSoap | Backend::SalesforceBulk => {
             let _ = url;
             return Err(Failure::failed(format!(
                 "the {} backend is not available in this build yet",

@@ -230,6 +230,7 @@ fn open_sink(plan: &Plan) -> Result<Sink, Failure> {
         plan.state.format,
         out,
         plan.state.csv_header.clone(),
+        &plan.state.query,
     ))
 }
 
@@ -332,7 +333,7 @@ mod tests {
             .unwrap();
         let mut p = plan(dir.path(), Format::Jsonl);
         let out = dir.path().join("out");
-        let mut sink = Sink::new(Format::Jsonl, Output::create(&out).unwrap(), None);
+        let mut sink = Sink::new(Format::Jsonl, Output::create(&out).unwrap(), None, "q");
         p.state.output_len_bytes = sink.write_page(&first.records).unwrap();
         p.state.records_written = 10;
         p.state.cursor = first.cursor.clone();

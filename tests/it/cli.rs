@@ -54,11 +54,20 @@ impl MockProcess {
         MockProcess { child, info }
     }
 
+    /// A string from the handshake line.
     fn url(&self, key: &str) -> String {
         self.info[key]
             .as_str()
-            .expect("url in handshake")
+            .expect("string in handshake")
             .to_owned()
+    }
+
+    /// The mock's session id and token, as environment variables for a child.
+    fn credential_env(&self) -> [(&'static str, String); 2] {
+        [
+            ("QUERYMORE_SESSION", self.url("session_id")),
+            ("QUERYMORE_TOKEN", self.url("access_token")),
+        ]
     }
 }
 
@@ -154,14 +163,20 @@ fn cli_export_csv_round_trips_through_the_csv_crate() {
     );
 }
 
+/// Records written according to the checkpoint.
+fn checkpointed(path: &Path) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["records_written"].as_u64())
+        .unwrap_or(0)
+}
+
 /// Waits until the checkpoint reports at least `min` records written.
 fn wait_for_checkpoint(path: &Path, min: u64, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(text) = std::fs::read_to_string(path)
-            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
-            && v["records_written"].as_u64().unwrap_or(0) >= min
-        {
+        if checkpointed(path) >= min {
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
@@ -207,10 +222,12 @@ fn cli_export_killed_with_sigkill_and_resumed_yields_every_record_exactly_once()
     wait_for_checkpoint(&checkpoint, 700, &mut first);
     first.kill().expect("SIGKILL");
     let _ = first.wait();
+    assert!(checkpointed(&checkpoint) < 3000, "killed before the end");
     let mut second = export(true).spawn().expect("spawn resumed export");
     wait_for_checkpoint(&checkpoint, 1700, &mut second);
     second.kill().expect("SIGKILL");
     let _ = second.wait();
+    assert!(checkpointed(&checkpoint) < 3000, "killed before the end");
     let last = export(true).output().expect("run resumed export");
     assert!(last.status.success(), "{}", text(&last.stderr));
 
@@ -271,30 +288,26 @@ fn cli_compare_names_the_record_and_field_that_changed() {
     let left = MockProcess::start(&["--records", "50"]);
     let right = MockProcess::start(&["--records", "50", "--override", "Account:3:Name=Changed"]);
     // Row 3 is the fourth account.
-    let ids = querymore(&[
-        "export",
-        "--endpoint",
-        &left.url("zuora_soap"),
-        "select Id from Account",
-    ]);
+    let ids = Command::new(BIN)
+        .args(["export", "--endpoint", &left.url("zuora_soap")])
+        .arg("select Id from Account")
+        .envs(left.credential_env())
+        .output()
+        .expect("export ids");
     assert!(ids.status.success(), "{}", text(&ids.stderr));
     let ids = text(&ids.stdout);
     let fourth: serde_json::Value =
         serde_json::from_str(ids.lines().nth(3).expect("4 rows")).expect("json");
     let id = fourth["Id"].as_str().expect("Id");
 
-    let out = querymore(&[
-        "compare",
-        "--left",
-        "zuora-soap",
-        "--right",
-        "zuora-rest",
-        "--left-endpoint",
-        &left.url("zuora_soap"),
-        "--right-endpoint",
-        &right.url("zuora_rest"),
-        "select Id, Name, Status from Account",
-    ]);
+    let out = Command::new(BIN)
+        .args(["compare", "--left", "zuora-soap", "--right", "zuora-rest"])
+        .args(["--left-endpoint", &left.url("zuora_soap")])
+        .args(["--right-endpoint", &right.url("zuora_rest")])
+        .arg("select Id, Name, Status from Account")
+        .envs(left.credential_env())
+        .output()
+        .expect("compare");
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -407,4 +420,22 @@ fn cli_help_documents_env_variables_but_never_their_values() {
         "{help}"
     );
     assert!(!help.contains("9931"), "{help}");
+}
+
+#[test]
+fn cli_envelope_prints_the_zuora_query_more_request_with_the_session_redacted() {
+    let out = querymore(&[
+        "envelope",
+        "query-more",
+        "--session",
+        "sess-cli-0001",
+        "--batch-size",
+        "500",
+        "2c92c0f8-q1-500",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let xml = text(&out.stdout);
+    assert!(!xml.contains("sess-cli-0001"), "{xml}");
+    crate::support::snapshot_settings()
+        .bind(|| insta::assert_snapshot!("cli__envelope_zuora_soap_query_more", xml));
 }
