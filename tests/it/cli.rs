@@ -439,3 +439,69 @@ fn cli_envelope_prints_the_zuora_query_more_request_with_the_session_redacted() 
     crate::support::snapshot_settings()
         .bind(|| insta::assert_snapshot!("cli__envelope_zuora_soap_query_more", xml));
 }
+
+#[test]
+fn cli_resume_with_an_expired_cursor_says_so_and_what_to_do() {
+    let mock = MockProcess::start(&["--records", "2000", "--latency-ms", "25"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = dir.path().join("out.jsonl");
+    let checkpoint = dir.path().join("out.ckpt");
+    let export = |extra: &[&str]| {
+        let mut c = Command::new(BIN);
+        c.args(["export", "--backend", "zuora-rest", "--batch-size", "100"])
+            .args(["--endpoint", &mock.url("zuora_rest")])
+            .args(["--output", output.to_str().expect("utf-8")])
+            .args(["--checkpoint", checkpoint.to_str().expect("utf-8")])
+            .args(extra)
+            .envs(mock.credential_env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        c
+    };
+    let mut first = export(&["select Id from Account"]).spawn().expect("spawn");
+    wait_for_checkpoint(&checkpoint, 300, &mut first);
+    first.kill().expect("SIGKILL");
+    let _ = first.wait();
+
+    // The run stayed stopped for an hour: move the cursor's last use back.
+    let mut cp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&checkpoint).expect("read")).expect("json");
+    cp["cursor"]["last_used"] = serde_json::json!("2020-01-01T00:00:00Z");
+    std::fs::write(&checkpoint, cp.to_string()).expect("write");
+
+    let out = export(&["--resume"]).output().expect("resume");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cursor expired while the run was stopped")
+            && err.contains("without --resume"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn cli_export_survives_a_mock_failing_one_request_in_ten() {
+    let mock = MockProcess::start(&["--records", "1500", "--fault-rate", "0.1", "--seed", "3"]);
+    for (backend, url) in [
+        ("zuora-soap", mock.url("zuora_soap")),
+        ("zuora-rest", mock.url("zuora_rest")),
+    ] {
+        let out = Command::new(BIN)
+            .args(["export", "--backend", backend, "--batch-size", "100"])
+            .args(["--endpoint", &url, "select Id, Name from Account"])
+            .envs(mock.credential_env())
+            .output()
+            .expect("export");
+        assert!(out.status.success(), "{backend}: {}", text(&out.stderr));
+        let ids: HashSet<String> = text(&out.stdout)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("JSONL");
+                v["Id"].as_str().expect("Id").to_owned()
+            })
+            .collect();
+        assert_eq!(ids.len(), 1500, "{backend}: every record once");
+        assert_eq!(text(&out.stdout).lines().count(), 1500, "{backend}");
+    }
+}
