@@ -3,6 +3,7 @@
 
 mod cli;
 mod conformance;
+mod mock_double;
 mod paging;
 mod salesforce_rest;
 mod support;
