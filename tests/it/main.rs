@@ -6,6 +6,7 @@ mod conformance;
 mod mock_double;
 mod paging;
 mod salesforce_rest;
+mod salesforce_soap;
 mod support;
 mod zuora_rest;
 mod zuora_soap;
