@@ -302,6 +302,20 @@ mod tests {
     }
 
     #[test]
+    fn field_names_are_shared_between_records() {
+        let mut names = FieldNames::default();
+        let a = names.at(0, "Id");
+        let b = names.at(1, "Name");
+        // A record without the second field, then one with an extra field.
+        assert!(Arc::ptr_eq(&names.at(0, "Id"), &a));
+        let c = names.at(1, "Notes");
+        assert!(Arc::ptr_eq(&names.at(2, "Name"), &b));
+        assert!(Arc::ptr_eq(&names.at(1, "Notes"), &c));
+        assert!(Arc::ptr_eq(&names.intern("Notes"), &c));
+        assert_eq!(names.width(), 3);
+    }
+
+    #[test]
     fn a_written_page_reads_back() {
         let bytes = written(
             ResultPage {

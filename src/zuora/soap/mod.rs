@@ -11,7 +11,8 @@ pub(crate) mod parse;
 mod wsdl_check;
 
 use crate::source::BoxFuture;
-use crate::transport::{Http, HttpResponse, same_origin};
+use crate::transport::{Http, HttpResponse};
+use crate::xml::http::{display_url, parse_endpoint, post, server_url};
 use crate::{
     BackendKind, Capabilities, Cursor, Error, HttpOptions, Page, Query, QuerySource, Result, Scope,
     Secret,
@@ -19,7 +20,6 @@ use crate::{
 use chrono::TimeDelta;
 use envelope::{login_envelope, query_envelope, query_more_envelope};
 use parse::QueryOp;
-use reqwest::header::CONTENT_TYPE;
 use std::fmt;
 use std::sync::Arc;
 use url::Url;
@@ -89,11 +89,6 @@ impl fmt::Debug for ZuoraSoap {
     }
 }
 
-/// A URL without user info, query or fragment: safe to print.
-fn display_url(url: &Url) -> String {
-    format!("{}{}", url.origin().ascii_serialization(), url.path())
-}
-
 impl ZuoraSoap {
     /// A builder: set the endpoint and a session or a username and password.
     pub fn builder() -> ZuoraSoapBuilder {
@@ -141,41 +136,17 @@ impl ZuoraSoap {
 
     /// Where calls go after login: `ServerUrl`, refused on another origin unless allowed.
     fn server_url(&self, raw: &str) -> Result<Url> {
-        let endpoint = &self.inner.endpoint;
-        if !self.inner.allow_origin_change {
-            return same_origin(KIND, endpoint, raw).map_err(|e| match e {
-                Error::Protocol { message, .. } => Error::protocol(
-                    KIND,
-                    format!(
-                        "login's ServerUrl: {message}; allow it with \
-                         ZuoraSoapBuilder::allow_server_url_origin_change(true)"
-                    ),
-                ),
-                other => other,
-            });
-        }
-        let url = endpoint.join(raw).map_err(|e| {
-            Error::protocol(KIND, format!("login returned an unusable ServerUrl: {e}"))
-        })?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::protocol(
-                KIND,
-                format!("login returned a non-HTTP ServerUrl ({})", url.scheme()),
-            ));
-        }
-        Ok(url)
+        server_url(
+            KIND,
+            &self.inner.endpoint,
+            raw,
+            self.inner.allow_origin_change,
+            "ZuoraSoapBuilder::allow_server_url_origin_change",
+        )
     }
 
     async fn post(&self, url: &Url, body: Vec<u8>) -> Result<HttpResponse> {
-        let req = self
-            .inner
-            .http
-            .client()
-            .post(url.clone())
-            .header(CONTENT_TYPE, "text/xml; charset=utf-8")
-            .header("SOAPAction", "\"\"")
-            .body(body);
-        self.inner.http.execute(req).await
+        post(&self.inner.http, url, body).await
     }
 
     /// Runs a query call with the current session; with credentials, a refused
@@ -334,20 +305,7 @@ impl ZuoraSoapBuilder {
 
     /// Checks the settings and builds the backend. No request is sent.
     pub fn build(self) -> Result<ZuoraSoap> {
-        let raw = self.endpoint.ok_or(Error::InvalidInput {
-            what: "endpoint",
-            reason: "set the Zuora SOAP endpoint URL".into(),
-        })?;
-        let endpoint = Url::parse(raw.trim()).map_err(|e| Error::InvalidInput {
-            what: "endpoint",
-            reason: format!("{raw:?} is not a URL: {e}"),
-        })?;
-        if !matches!(endpoint.scheme(), "http" | "https") || endpoint.host().is_none() {
-            return Err(Error::InvalidInput {
-                what: "endpoint",
-                reason: format!("{} is not an http(s) URL", display_url(&endpoint)),
-            });
-        }
+        let endpoint = parse_endpoint(self.endpoint, "Zuora SOAP")?;
         if self.session.as_ref().is_some_and(Secret::is_empty) {
             return Err(Error::InvalidInput {
                 what: "session",
