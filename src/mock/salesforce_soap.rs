@@ -432,7 +432,7 @@ mod tests {
         let headers = HeaderMap::new();
         let req = crate::xml::request::read_request(
             BackendKind::SalesforceSoap,
-            &crate::salesforce::soap::envelope::login_envelope(
+            &crate::salesforce::soap::envelope::CALLS.login(
                 &st.credentials().username,
                 &crate::Secret::new(st.credentials().password.clone()),
             ),

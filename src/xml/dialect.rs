@@ -33,6 +33,37 @@ pub(crate) struct Dialect {
     pub classify: fn(&SoapFault) -> Fault,
 }
 
+/// Which query call a response answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QueryOp {
+    /// `query`.
+    Query,
+    /// `queryAll` (Salesforce only).
+    QueryAll,
+    /// `queryMore`.
+    QueryMore,
+}
+
+impl QueryOp {
+    /// The operation's name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            QueryOp::Query => "query",
+            QueryOp::QueryAll => "queryAll",
+            QueryOp::QueryMore => "queryMore",
+        }
+    }
+
+    /// The name of its response element.
+    pub(crate) fn response(self) -> &'static str {
+        match self {
+            QueryOp::Query => "queryResponse",
+            QueryOp::QueryAll => "queryAllResponse",
+            QueryOp::QueryMore => "queryMoreResponse",
+        }
+    }
+}
+
 /// What `login` returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LoginResult {
@@ -107,17 +138,16 @@ impl Dialect {
         }
     }
 
-    /// Parses a query response body (`response` names the element:
-    /// `queryResponse`, `queryAllResponse`, `queryMoreResponse`).
+    /// Parses the response body of a query call.
     pub(crate) fn parse_query<'i, D: RecordReader + ?Sized>(
         &self,
         body: &'i [u8],
-        response: &str,
+        op: QueryOp,
         on_header: impl FnMut(&mut XmlReader<'i>, &Elem<'i>) -> Result<()>,
         records: &mut D,
     ) -> Result<Reply<QueryResult>> {
         let mut r = self.reader(body);
-        let elem = match self.open(&mut r, response, on_header)? {
+        let elem = match self.open(&mut r, op.response(), on_header)? {
             Reply::Fault(f) => return Ok(Reply::Fault(f)),
             Reply::Ok(e) => e,
         };

@@ -1,27 +1,28 @@
-//! A SOAP dialect's session, shared by the dialects: `login(username,
+//! A SOAP dialect's session, shared by the dialects: the settings both
+//! builders take ([`SoapSettings`]) and their checks, `login(username,
 //! password)` as an [`AuthProvider`] ([`SoapLogin`]), and [`SoapCaller`], which
 //! makes each call with the session in force — through the shared
 //! [`SessionManager`], so a refused session is replaced by one new login and
 //! the same call made again — at the server URL the login named (checked
 //! against the endpoint's origin before any session is sent there).
 
-use super::dialect::Dialect;
-use super::http::{display_url, post, server_url};
-use crate::auth::{AuthProvider, Session, SessionManager};
+use super::dialect::{Dialect, QueryOp};
+use super::http::{display_url, parse_endpoint, post, server_url};
+use super::writer::Calls;
+use crate::auth::{AuthProvider, Session, SessionManager, StaticToken};
 use crate::source::BoxFuture;
 use crate::transport::{Http, HttpResponse};
-use crate::{Result, Secret};
+use crate::{Cursor, Error, HttpOptions, Page, Query, Result, Scope, Secret, SharedClock};
+use chrono::TimeDelta;
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use url::Url;
-
-/// Builds a dialect's `login` envelope.
-pub(crate) type LoginEnvelope = fn(&str, &Secret) -> Vec<u8>;
 
 /// Logs in at a SOAP endpoint with a username and password.
 pub(crate) struct SoapLogin {
     dialect: &'static Dialect,
-    envelope: LoginEnvelope,
+    calls: &'static Calls,
     endpoint: Url,
     username: String,
     password: Secret,
@@ -40,10 +41,10 @@ impl fmt::Debug for SoapLogin {
 }
 
 impl SoapLogin {
-    /// A provider posting `envelope(username, password)` to `endpoint`.
+    /// A provider posting the dialect's `login(username, password)` to `endpoint`.
     pub(crate) fn new(
         dialect: &'static Dialect,
-        envelope: LoginEnvelope,
+        calls: &'static Calls,
         endpoint: Url,
         username: String,
         password: Secret,
@@ -51,7 +52,7 @@ impl SoapLogin {
     ) -> Self {
         SoapLogin {
             dialect,
-            envelope,
+            calls,
             endpoint,
             username,
             password,
@@ -64,7 +65,7 @@ impl AuthProvider for SoapLogin {
     fn authenticate(&self) -> BoxFuture<'_, Result<Session>> {
         Box::pin(async move {
             tracing::debug!(backend = %self.dialect.kind, endpoint = %display_url(&self.endpoint), "soap login");
-            let body = (self.envelope)(&self.username, &self.password);
+            let body = self.calls.login(&self.username, &self.password);
             let resp = post(&self.http, &self.endpoint, body).await?;
             let login = self.dialect.login_response(&resp)?;
             Ok(Session {
@@ -77,6 +78,58 @@ impl AuthProvider for SoapLogin {
 
     fn can_refresh(&self) -> bool {
         true
+    }
+}
+
+/// One query call: `query` / `queryAll`, or `queryMore` from a cursor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum QueryCall<'a> {
+    /// `query`, or `queryAll` for [`Scope::All`].
+    Start(&'a Query),
+    /// `queryMore`.
+    More {
+        /// The `queryLocator`.
+        locator: &'a str,
+        /// The batch size the query was started with.
+        batch_size: Option<u32>,
+    },
+}
+
+impl<'a> QueryCall<'a> {
+    /// `queryMore` at a cursor, which must hold a `queryLocator`.
+    pub(crate) fn more(dialect: &Dialect, cursor: &'a Cursor) -> Result<Self> {
+        let locator = cursor.locator().ok_or_else(|| Error::InvalidInput {
+            what: "cursor",
+            reason: format!(
+                "a {} cursor holds a queryLocator, not {}",
+                dialect.kind,
+                cursor.token.describe()
+            ),
+        })?;
+        Ok(QueryCall::More {
+            locator,
+            batch_size: cursor.batch_size,
+        })
+    }
+
+    /// Which operation this is.
+    pub(crate) fn op(&self) -> QueryOp {
+        match self {
+            QueryCall::Start(q) if q.scope == Scope::All => QueryOp::QueryAll,
+            QueryCall::Start(_) => QueryOp::Query,
+            QueryCall::More { .. } => QueryOp::QueryMore,
+        }
+    }
+
+    /// The request envelope.
+    pub(crate) fn envelope(&self, calls: &Calls, session: &Secret) -> Vec<u8> {
+        match *self {
+            QueryCall::Start(q) => calls.query(self.op().name(), session, &q.text, q.batch_size),
+            QueryCall::More {
+                locator,
+                batch_size,
+            } => calls.query_more(session, locator, batch_size),
+        }
     }
 }
 
@@ -132,6 +185,23 @@ impl SoapCaller {
             .await
     }
 
+    /// Makes a query call (`calls` builds its envelope) and reads the page
+    /// with `read`.
+    pub(crate) async fn query(
+        &self,
+        calls: &Calls,
+        call: QueryCall<'_>,
+        read: fn(&HttpResponse, QueryOp) -> Result<Page>,
+    ) -> Result<Page> {
+        let op = call.op();
+        self.call(
+            op.name(),
+            |session| call.envelope(calls, session),
+            |resp| read(resp, op),
+        )
+        .await
+    }
+
     fn send<'a, T, E, R>(
         &'a self,
         what: &'a str,
@@ -149,5 +219,109 @@ impl SoapCaller {
             let resp = post(&self.http, &url, envelope(&session.token)).await?;
             read(&resp)
         }
+    }
+}
+
+/// The settings both SOAP builders take.
+#[derive(Debug, Clone)]
+pub(crate) struct SoapSettings {
+    /// The endpoint URL, as given.
+    pub endpoint: Option<String>,
+    /// A session id to start with.
+    pub session: Option<Secret>,
+    /// A username and password for `login`.
+    pub credentials: Option<(String, Secret)>,
+    /// Any other source of sessions (replaces `credentials`).
+    pub provider: Option<Arc<dyn AuthProvider>>,
+    /// Timeouts and the body size limit.
+    pub http: HttpOptions,
+    /// How long the server keeps an idle cursor.
+    pub idle_limit: Option<TimeDelta>,
+    /// Follow a login's server URL on another origin.
+    pub allow_origin_change: bool,
+}
+
+/// A checked [`SoapSettings`]: the caller, and what the backend reports.
+pub(crate) struct Built {
+    /// Makes the calls.
+    pub caller: SoapCaller,
+    /// True when a refused session can be replaced.
+    pub can_login: bool,
+}
+
+impl SoapSettings {
+    /// Defaults: no endpoint or credentials, `idle_limit`.
+    pub(crate) fn new(idle_limit: TimeDelta) -> Self {
+        SoapSettings {
+            endpoint: None,
+            session: None,
+            credentials: None,
+            provider: None,
+            http: HttpOptions::default(),
+            idle_limit: Some(idle_limit),
+            allow_origin_change: false,
+        }
+    }
+
+    /// Checks the settings (no request is sent). Sessions come from the
+    /// provider, else a `login` built with `calls`, else the fixed session;
+    /// a given session is used first in any case. `what` names the endpoint in
+    /// messages; `allow_setter` the builder method allowing an origin change.
+    pub(crate) fn build(
+        self,
+        dialect: &'static Dialect,
+        calls: &'static Calls,
+        what: &str,
+        allow_setter: &'static str,
+    ) -> Result<Built> {
+        let endpoint = parse_endpoint(self.endpoint, what)?;
+        if self.session.as_ref().is_some_and(Secret::is_empty) {
+            return Err(Error::InvalidInput {
+                what: "session",
+                reason: "the session id is empty".into(),
+            });
+        }
+        let http = Http::new(dialect.kind, &self.http)?;
+        let provider: Arc<dyn AuthProvider> = match (self.provider, self.credentials, &self.session)
+        {
+            (Some(p), _, _) => p,
+            (None, Some((username, _)), _) if username.trim().is_empty() => {
+                return Err(Error::InvalidInput {
+                    what: "credentials",
+                    reason: "the username is empty".into(),
+                });
+            }
+            (None, Some((username, password)), _) => Arc::new(SoapLogin::new(
+                dialect,
+                calls,
+                endpoint.clone(),
+                username,
+                password,
+                http.clone(),
+            )),
+            (None, None, Some(session)) => Arc::new(StaticToken::new(session.clone())),
+            (None, None, None) => {
+                return Err(Error::InvalidInput {
+                    what: "credentials",
+                    reason: "set a session or a username and password".into(),
+                });
+            }
+        };
+        let can_login = provider.can_refresh();
+        let mut sessions = SessionManager::new(provider, SharedClock::system());
+        if let Some(id) = self.session {
+            sessions = sessions.with_session(Session::new(id));
+        }
+        Ok(Built {
+            caller: SoapCaller {
+                dialect,
+                endpoint,
+                http,
+                sessions,
+                allow_origin_change: self.allow_origin_change,
+                allow_setter,
+            },
+            can_login,
+        })
     }
 }

@@ -20,18 +20,17 @@ pub(crate) mod parse;
 #[cfg(test)]
 mod wsdl_check;
 
-use crate::auth::{AuthProvider, SessionManager, StaticToken};
+use crate::auth::AuthProvider;
 use crate::source::BoxFuture;
-use crate::transport::Http;
-use crate::xml::http::{display_url, parse_endpoint};
-use crate::xml::session::{SoapCaller, SoapLogin};
+use crate::xml::http::display_url;
+use crate::xml::session::{QueryCall, SoapCaller, SoapSettings};
 use crate::{
-    BackendKind, BatchSizeRange, Capabilities, Cursor, Error, HttpOptions, Page, Query,
-    QuerySource, Result, Scope, Secret, SharedClock,
+    BackendKind, BatchSizeRange, Capabilities, Cursor, HttpOptions, Page, Query, QuerySource,
+    Result, Secret,
 };
 use chrono::TimeDelta;
-use envelope::{login_envelope, query_envelope, query_more_envelope};
-use parse::{DIALECT, QueryOp};
+use envelope::CALLS;
+use parse::DIALECT;
 use std::fmt;
 use std::sync::Arc;
 
@@ -102,43 +101,11 @@ impl SalesforceSoap {
         self.inner.caller.endpoint.as_str()
     }
 
-    async fn call(&self, call: Call<'_>) -> Result<Page> {
-        let op = call.op();
+    async fn call(&self, call: QueryCall<'_>) -> Result<Page> {
         self.inner
             .caller
-            .call(
-                op.name(),
-                |session| match call {
-                    Call::Query(q) => {
-                        query_envelope(session, &q.text, q.scope == Scope::All, q.batch_size)
-                    }
-                    Call::QueryMore {
-                        locator,
-                        batch_size,
-                    } => query_more_envelope(session, locator, batch_size),
-                },
-                |resp| parse::query_response(resp, op),
-            )
+            .query(&CALLS, call, parse::query_response)
             .await
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Call<'a> {
-    Query(&'a Query),
-    QueryMore {
-        locator: &'a str,
-        batch_size: Option<u32>,
-    },
-}
-
-impl Call<'_> {
-    fn op(&self) -> QueryOp {
-        match self {
-            Call::Query(q) if q.scope == Scope::All => QueryOp::QueryAll,
-            Call::Query(_) => QueryOp::Query,
-            Call::QueryMore { .. } => QueryOp::QueryMore,
-        }
     }
 }
 
@@ -154,24 +121,11 @@ impl QuerySource for SalesforceSoap {
     }
 
     fn first_page<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page>> {
-        Box::pin(self.call(Call::Query(query)))
+        Box::pin(self.call(QueryCall::Start(query)))
     }
 
     fn next_page<'a>(&'a self, cursor: &'a Cursor) -> BoxFuture<'a, Result<Page>> {
-        Box::pin(async move {
-            let locator = cursor.locator().ok_or_else(|| Error::InvalidInput {
-                what: "cursor",
-                reason: format!(
-                    "a Salesforce SOAP cursor holds a queryLocator, not {}",
-                    cursor.token.describe()
-                ),
-            })?;
-            self.call(Call::QueryMore {
-                locator,
-                batch_size: cursor.batch_size,
-            })
-            .await
-        })
+        Box::pin(async move { self.call(QueryCall::more(&DIALECT, cursor)?).await })
     }
 }
 
@@ -180,12 +134,7 @@ impl QuerySource for SalesforceSoap {
 #[must_use]
 #[derive(Debug, Clone)]
 pub struct SalesforceSoapBuilder {
-    endpoint: Option<String>,
-    session: Option<Secret>,
-    credentials: Option<(String, Secret)>,
-    http: HttpOptions,
-    idle_limit: Option<TimeDelta>,
-    allow_origin_change: bool,
+    settings: SoapSettings,
 }
 
 impl Default for SalesforceSoapBuilder {
@@ -198,25 +147,21 @@ impl SalesforceSoapBuilder {
     /// A builder with the default HTTP options and a 15-minute idle limit.
     pub fn new() -> Self {
         SalesforceSoapBuilder {
-            endpoint: None,
-            session: None,
-            credentials: None,
-            http: HttpOptions::default(),
-            idle_limit: Some(DEFAULT_IDLE_LIMIT),
-            allow_origin_change: false,
+            settings: SoapSettings::new(DEFAULT_IDLE_LIMIT),
         }
     }
 
     /// The partner endpoint, e.g. `https://login.salesforce.com/services/Soap/u/58.0`
-    /// (with a given session: the `serverUrl` it belongs to).
+    /// (with a given session and no credentials: the `serverUrl` it belongs to).
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = Some(url.into());
+        self.settings.endpoint = Some(url.into());
         self
     }
 
-    /// An existing session id, sent in `SessionHeader/sessionId` to the endpoint.
+    /// An existing session id, sent in `SessionHeader/sessionId` to the
+    /// endpoint; with credentials too, it is used until refused.
     pub fn session(mut self, session: impl Into<Secret>) -> Self {
-        self.session = Some(session.into());
+        self.settings.session = Some(session.into());
         self
     }
 
@@ -224,20 +169,27 @@ impl SalesforceSoapBuilder {
     /// needs one): `login` runs on first use (and again when the session is
     /// refused), and its `serverUrl` receives the calls that follow.
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<Secret>) -> Self {
-        self.credentials = Some((username.into(), password.into()));
+        self.settings.credentials = Some((username.into(), password.into()));
+        self
+    }
+
+    /// Any other source of sessions (one shared with other code, say); it
+    /// replaces [`SalesforceSoapBuilder::credentials`].
+    pub fn auth_provider(mut self, provider: Arc<dyn AuthProvider>) -> Self {
+        self.settings.provider = Some(provider);
         self
     }
 
     /// Timeouts and the response size limit.
     pub fn http_options(mut self, options: HttpOptions) -> Self {
-        self.http = options;
+        self.settings.http = options;
         self
     }
 
     /// How long the server keeps an idle `queryLocator` (default 15 minutes;
     /// `None`: never expire client-side).
     pub fn idle_limit(mut self, limit: Option<TimeDelta>) -> Self {
-        self.idle_limit = limit;
+        self.settings.idle_limit = limit;
         self
     }
 
@@ -246,56 +198,24 @@ impl SalesforceSoapBuilder {
     /// at `login.salesforce.com` answer with the org's own host, so turn this on
     /// for them.
     pub fn allow_server_url_origin_change(mut self, allow: bool) -> Self {
-        self.allow_origin_change = allow;
+        self.settings.allow_origin_change = allow;
         self
     }
 
     /// Checks the settings and builds the backend. No request is sent.
     pub fn build(self) -> Result<SalesforceSoap> {
-        let endpoint = parse_endpoint(self.endpoint, "Salesforce SOAP partner")?;
-        if self.session.as_ref().is_some_and(Secret::is_empty) {
-            return Err(Error::InvalidInput {
-                what: "session",
-                reason: "the session id is empty".into(),
-            });
-        }
-        let http = Http::new(KIND, &self.http)?;
-        let provider: Arc<dyn AuthProvider> = match (self.credentials, self.session) {
-            (Some((username, _)), _) if username.trim().is_empty() => {
-                return Err(Error::InvalidInput {
-                    what: "credentials",
-                    reason: "the username is empty".into(),
-                });
-            }
-            (Some((username, password)), _) => Arc::new(SoapLogin::new(
-                &DIALECT,
-                login_envelope,
-                endpoint.clone(),
-                username,
-                password,
-                http.clone(),
-            )),
-            (None, Some(session)) => Arc::new(StaticToken::new(session)),
-            (None, None) => {
-                return Err(Error::InvalidInput {
-                    what: "credentials",
-                    reason: "set a session or a username and password".into(),
-                });
-            }
-        };
-        let can_login = provider.can_refresh();
+        let idle_limit = self.settings.idle_limit;
+        let built = self.settings.build(
+            &DIALECT,
+            &CALLS,
+            "Salesforce SOAP partner",
+            "SalesforceSoapBuilder::allow_server_url_origin_change",
+        )?;
         Ok(SalesforceSoap {
             inner: Arc::new(Inner {
-                caller: SoapCaller {
-                    dialect: &DIALECT,
-                    endpoint,
-                    http,
-                    sessions: SessionManager::new(provider, SharedClock::system()),
-                    allow_origin_change: self.allow_origin_change,
-                    allow_setter: "SalesforceSoapBuilder::allow_server_url_origin_change",
-                },
-                idle_limit: self.idle_limit,
-                can_login,
+                caller: built.caller,
+                idle_limit,
+                can_login: built.can_login,
             }),
         })
     }
@@ -304,6 +224,7 @@ impl SalesforceSoapBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
 
     const ENDPOINT: &str = "https://login.salesforce.com/services/Soap/u/58.0";
 

@@ -20,6 +20,7 @@ use crate::xml::NsId;
 use crate::xml::dialect::Dialect;
 #[cfg(test)]
 use crate::xml::dialect::LoginResult;
+pub(crate) use crate::xml::dialect::QueryOp;
 use crate::xml::fault::{FaultNames, SoapFault, classify};
 use crate::xml::http::Reply;
 use crate::xml::query_result::{FieldNames, RecordReader, read_query_result};
@@ -56,36 +57,6 @@ fn classify_fault(f: &SoapFault) -> Fault {
     classify(KIND, f)
 }
 
-/// Which query call a response answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum QueryOp {
-    /// `query`.
-    Query,
-    /// `queryAll`.
-    QueryAll,
-    /// `queryMore`.
-    QueryMore,
-}
-
-impl QueryOp {
-    /// The operation's name.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            QueryOp::Query => "query",
-            QueryOp::QueryAll => "queryAll",
-            QueryOp::QueryMore => "queryMore",
-        }
-    }
-
-    fn response(self) -> &'static str {
-        match self {
-            QueryOp::Query => "queryResponse",
-            QueryOp::QueryAll => "queryAllResponse",
-            QueryOp::QueryMore => "queryMoreResponse",
-        }
-    }
-}
-
 /// Parses a `login` response body.
 #[cfg(test)]
 pub(crate) fn parse_login(body: &[u8]) -> Result<Reply<LoginResult>> {
@@ -98,7 +69,7 @@ pub(crate) fn parse_query(body: &[u8], op: QueryOp) -> Result<Reply<Page>> {
     let mut limits = Vec::new();
     let reply = DIALECT.parse_query(
         body,
-        op.response(),
+        op,
         |r, h| read_header(r, h, &mut limits),
         &mut PartnerRecords::default(),
     )?;

@@ -3,7 +3,7 @@
 //! with the headers the operation's binding lists; the response fixtures and
 //! the vendored WSDL agree too.
 
-use super::envelope::{login_envelope, query_envelope, query_more_envelope};
+use super::envelope::CALLS;
 use crate::Secret;
 use crate::xml::wsdl::Wsdl;
 
@@ -19,20 +19,17 @@ fn every_built_envelope_is_declared_by_the_wsdl() {
     let session = Secret::new("00D!session & <id>");
     let q = "select Id, Account.Name from Contact";
     let cases = [
+        (CALLS.login("user@example.com", &Secret::new("pw")), "login"),
+        (CALLS.query("query", &session, q, None), "query"),
+        (CALLS.query("query", &session, q, Some(200)), "query"),
+        (CALLS.query("query", &session, q, Some(2000)), "query"),
+        (CALLS.query("queryAll", &session, q, None), "queryAll"),
+        (CALLS.query("queryAll", &session, q, Some(500)), "queryAll"),
         (
-            login_envelope("user@example.com", &Secret::new("pw")),
-            "login",
-        ),
-        (query_envelope(&session, q, false, None), "query"),
-        (query_envelope(&session, q, false, Some(200)), "query"),
-        (query_envelope(&session, q, false, Some(2000)), "query"),
-        (query_envelope(&session, q, true, None), "queryAll"),
-        (query_envelope(&session, q, true, Some(500)), "queryAll"),
-        (
-            query_more_envelope(&session, "01gX-200", Some(200)),
+            CALLS.query_more(&session, "01gX-200", Some(200)),
             "queryMore",
         ),
-        (query_more_envelope(&session, "01gX-200", None), "queryMore"),
+        (CALLS.query_more(&session, "01gX-200", None), "queryMore"),
     ];
     for (bytes, op) in cases {
         let text = String::from_utf8_lossy(&bytes).into_owned();

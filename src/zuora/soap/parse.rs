@@ -14,6 +14,7 @@ use crate::transport::HttpResponse;
 use crate::xml::NsId;
 use crate::xml::dialect::Dialect;
 pub(crate) use crate::xml::dialect::LoginResult;
+pub(crate) use crate::xml::dialect::QueryOp;
 use crate::xml::envelope::skip_header;
 use crate::xml::fault::{FaultNames, SoapFault};
 pub(crate) use crate::xml::http::Reply;
@@ -47,24 +48,6 @@ pub(crate) static DIALECT: Dialect = Dialect {
     classify,
 };
 
-/// Which query call a response answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum QueryOp {
-    /// `query`.
-    Query,
-    /// `queryMore`.
-    QueryMore,
-}
-
-impl QueryOp {
-    fn response(self) -> &'static str {
-        match self {
-            QueryOp::Query => "queryResponse",
-            QueryOp::QueryMore => "queryMoreResponse",
-        }
-    }
-}
-
 /// Parses a `login` response body.
 pub(crate) fn parse_login(body: &[u8]) -> Result<Reply<LoginResult>> {
     DIALECT.parse_login(body)
@@ -72,12 +55,7 @@ pub(crate) fn parse_login(body: &[u8]) -> Result<Reply<LoginResult>> {
 
 /// Parses a `query` or `queryMore` response body into a page.
 pub(crate) fn parse_query(body: &[u8], op: QueryOp) -> Result<Reply<Page>> {
-    let reply = DIALECT.parse_query(
-        body,
-        op.response(),
-        skip_header,
-        &mut ZuoraRecords::default(),
-    )?;
+    let reply = DIALECT.parse_query(body, op, skip_header, &mut ZuoraRecords::default())?;
     Ok(match reply {
         Reply::Fault(f) => Reply::Fault(f),
         Reply::Ok(q) => Reply::Ok(q.into_page(KIND)?),

@@ -3,7 +3,7 @@
 //! with the headers the operation's binding lists; the response fixtures and
 //! the vendored WSDL agree too.
 
-use super::envelope::{login_envelope, query_envelope, query_more_envelope};
+use super::envelope::CALLS;
 use crate::Secret;
 use crate::xml::wsdl::Wsdl;
 
@@ -18,31 +18,25 @@ fn every_built_envelope_is_declared_by_the_wsdl() {
     let w = wsdl();
     let session = Secret::new("session & <id>");
     let cases = [
+        (CALLS.login("user@example.com", &Secret::new("pw")), "login"),
         (
-            login_envelope("user@example.com", &Secret::new("pw")),
-            "login",
-        ),
-        (
-            query_envelope(&session, "select Id from Account", None),
+            CALLS.query("query", &session, "select Id from Account", None),
             "query",
         ),
         (
-            query_envelope(&session, "select Id from Account", Some(0)),
+            CALLS.query("query", &session, "select Id from Account", Some(0)),
             "query",
         ),
         (
-            query_envelope(&session, "select Id from Account", Some(50)),
+            CALLS.query("query", &session, "select Id from Account", Some(50)),
             "query",
         ),
         (
-            query_envelope(&session, "select Id from Account", Some(2000)),
+            CALLS.query("query", &session, "select Id from Account", Some(2000)),
             "query",
         ),
-        (
-            query_more_envelope(&session, "abc-50", Some(50)),
-            "queryMore",
-        ),
-        (query_more_envelope(&session, "abc-50", None), "queryMore"),
+        (CALLS.query_more(&session, "abc-50", Some(50)), "queryMore"),
+        (CALLS.query_more(&session, "abc-50", None), "queryMore"),
     ];
     for (bytes, op) in cases {
         let text = String::from_utf8_lossy(&bytes).into_owned();
