@@ -113,18 +113,16 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let injected = injected.map(|Extension(InjectedFault(f))| f);
-    let req = match DIALECT.read(&body) {
-        Ok(r) => r,
-        Err(f) => return DIALECT.respond(Err(f)),
-    };
-    let result = match req.operation.as_str() {
-        "login" => login(&state, &headers, &req),
-        "query" => query(&state, &req, injected.as_ref(), false).await,
-        "queryAll" => query(&state, &req, injected.as_ref(), true).await,
-        "queryMore" => query_more(&state, &req, injected.as_ref()).await,
-        other => Err(DIALECT.unknown_operation(other)),
-    };
-    DIALECT.respond(result)
+    let injected = injected.as_ref();
+    DIALECT
+        .serve(&body, async |req| match req.operation.as_str() {
+            "login" => login(&state, &headers, &req),
+            "query" => query(&state, &req, injected, false).await,
+            "queryAll" => query(&state, &req, injected, true).await,
+            "queryMore" => query_more(&state, &req, injected).await,
+            other => Err(DIALECT.unknown_operation(other)),
+        })
+        .await
 }
 
 fn login(state: &MockState, headers: &HeaderMap, req: &SoapRequest) -> Result<Vec<u8>, Fault> {

@@ -88,6 +88,19 @@ impl MockDialect {
         )
     }
 
+    /// Answers one request: reads it, hands it to `dispatch` (which runs the
+    /// operation), and writes the body or the fault.
+    pub async fn serve<F>(&self, body: &[u8], dispatch: F) -> Response
+    where
+        F: AsyncFnOnce(SoapRequest) -> Result<Vec<u8>, SoapFault>,
+    {
+        let result = match self.read(body) {
+            Ok(req) => dispatch(req).await,
+            Err(f) => Err(f),
+        };
+        self.respond(result)
+    }
+
     /// A successful body with 200, or the fault with 500.
     pub fn respond(&self, result: Result<Vec<u8>, SoapFault>) -> Response {
         match result {

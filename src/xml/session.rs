@@ -241,12 +241,25 @@ pub(crate) struct SoapSettings {
     pub allow_origin_change: bool,
 }
 
-/// A checked [`SoapSettings`]: the caller, and what the backend reports.
-pub(crate) struct Built {
+/// What a SOAP backend holds: the caller, and what it reports.
+pub(crate) struct SoapBackend {
     /// Makes the calls.
     pub caller: SoapCaller,
+    /// How long the server keeps an idle cursor.
+    pub idle_limit: Option<TimeDelta>,
     /// True when a refused session can be replaced.
     pub can_login: bool,
+}
+
+impl SoapBackend {
+    /// The `Debug` of the public type `name`: endpoint, login, idle limit.
+    pub(crate) fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
+            .field("endpoint", &display_url(&self.caller.endpoint))
+            .field("login", &self.can_login)
+            .field("idle_limit", &self.idle_limit)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SoapSettings {
@@ -273,7 +286,7 @@ impl SoapSettings {
         calls: &'static Calls,
         what: &str,
         allow_setter: &'static str,
-    ) -> Result<Built> {
+    ) -> Result<SoapBackend> {
         let endpoint = parse_endpoint(self.endpoint, what)?;
         if self.session.as_ref().is_some_and(Secret::is_empty) {
             return Err(Error::InvalidInput {
@@ -312,7 +325,7 @@ impl SoapSettings {
         if let Some(id) = self.session {
             sessions = sessions.with_session(Session::new(id));
         }
-        Ok(Built {
+        Ok(SoapBackend {
             caller: SoapCaller {
                 dialect,
                 endpoint,
@@ -321,7 +334,118 @@ impl SoapSettings {
                 allow_origin_change: self.allow_origin_change,
                 allow_setter,
             },
+            idle_limit: self.idle_limit,
             can_login,
         })
     }
 }
+
+/// Declares a SOAP backend's builder: a struct holding [`SoapSettings`], the
+/// setters both dialects offer, and `build`, documented with the dialect's
+/// own names.
+macro_rules! soap_builder {
+    (
+        $(#[$doc:meta])*
+        $builder:ident => $backend:ident {
+            idle_limit: $idle:expr,
+            dialect: $dialect:expr,
+            calls: $calls:expr,
+            name: $name:literal,
+            endpoint: $endpoint_doc:literal,
+            session: $session_doc:literal,
+            credentials: $credentials_doc:literal,
+            origin: $origin_doc:literal $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        #[must_use]
+        #[derive(Debug, Clone)]
+        pub struct $builder {
+            settings: $crate::xml::session::SoapSettings,
+        }
+
+        impl Default for $builder {
+            fn default() -> Self {
+                $builder::new()
+            }
+        }
+
+        impl $builder {
+            /// A builder with the default HTTP options and a 15-minute idle limit.
+            pub fn new() -> Self {
+                $builder {
+                    settings: $crate::xml::session::SoapSettings::new($idle),
+                }
+            }
+
+            #[doc = $endpoint_doc]
+            pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+                self.settings.endpoint = Some(url.into());
+                self
+            }
+
+            #[doc = $session_doc]
+            pub fn session(mut self, session: impl Into<$crate::Secret>) -> Self {
+                self.settings.session = Some(session.into());
+                self
+            }
+
+            #[doc = $credentials_doc]
+            pub fn credentials(
+                mut self,
+                username: impl Into<String>,
+                password: impl Into<$crate::Secret>,
+            ) -> Self {
+                self.settings.credentials = Some((username.into(), password.into()));
+                self
+            }
+
+            #[doc = concat!(
+                "Any other source of sessions (one shared with other code, say); it replaces [`",
+                stringify!($builder),
+                "::credentials`]."
+            )]
+            pub fn auth_provider(
+                mut self,
+                provider: std::sync::Arc<dyn $crate::auth::AuthProvider>,
+            ) -> Self {
+                self.settings.provider = Some(provider);
+                self
+            }
+
+            /// Timeouts and the response size limit.
+            pub fn http_options(mut self, options: $crate::HttpOptions) -> Self {
+                self.settings.http = options;
+                self
+            }
+
+            /// How long the server keeps an idle `queryLocator` (default 15
+            /// minutes; `None`: never expire client-side).
+            pub fn idle_limit(mut self, limit: Option<chrono::TimeDelta>) -> Self {
+                self.settings.idle_limit = limit;
+                self
+            }
+
+            #[doc = $origin_doc]
+            pub fn allow_server_url_origin_change(mut self, allow: bool) -> Self {
+                self.settings.allow_origin_change = allow;
+                self
+            }
+
+            /// Checks the settings and builds the backend. No request is sent.
+            pub fn build(self) -> $crate::Result<$backend> {
+                let backend = self.settings.build(
+                    &$dialect,
+                    &$calls,
+                    $name,
+                    concat!(stringify!($builder), "::allow_server_url_origin_change"),
+                )?;
+                Ok($backend {
+                    inner: std::sync::Arc::new(backend),
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use soap_builder;

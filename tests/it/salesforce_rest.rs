@@ -800,3 +800,21 @@ async fn salesforce_rest_follows_links_as_given_and_accepts_any_page_size() {
         ]
     );
 }
+
+#[tokio::test]
+async fn salesforce_rest_passes_the_conformance_suite() {
+    let ds = Dataset::sample(650);
+    let (mock, clock) = mock_with(ds.clone()).await;
+    let source = std::sync::Arc::new(rest(&mock));
+    let expected = crate::support::ids(&ds, "Account", false);
+    let passed = crate::support::conformance_over_mock(
+        mock,
+        clock,
+        source,
+        "select Id from Account",
+        expected,
+        200,
+    )
+    .await;
+    assert_eq!(passed.len(), 8, "{passed:?}");
+}

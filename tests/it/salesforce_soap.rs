@@ -5,12 +5,11 @@
 //! relationships, `LimitInfoHeader`, login and session handling, typed faults,
 //! the conformance suite, and snapshots of every envelope sent.
 
-use crate::support::mock_with;
+use crate::support::{client, conformance_over_mock, count_bodies, id_of, ids, mock_with};
 use chrono::TimeDelta;
-use querymore::conformance::{Harness, run};
 use querymore::mock::{Dataset, MockFault, MockServer};
 use querymore::{
-    BackendKind, Client, Error, FaultCode, ManualClock, Record, RetryPolicy, SalesforceSoap, Value,
+    BackendKind, Client, Error, FaultCode, Record, RetryPolicy, SalesforceSoap, Value,
 };
 use std::sync::Arc;
 
@@ -24,37 +23,9 @@ fn partner(mock: &MockServer) -> SalesforceSoap {
         .expect("valid settings")
 }
 
-/// A client on the mock's clock, without retries (so request counts are exact).
-fn client(source: SalesforceSoap, clock: &ManualClock) -> Client {
-    Client::builder(source)
-        .clock(clock.clone())
-        .retry(RetryPolicy::none())
-        .build()
-}
-
-/// The ids of `object`'s rows, deleted ones only when `all`.
-fn ids(ds: &Dataset, object: &str, all: bool) -> Vec<String> {
-    let t = ds.table(object).expect("table");
-    (0..t.len())
-        .filter(|&i| all || !t.is_deleted(i))
-        .map(|i| id_of(&t.row(i)))
-        .collect()
-}
-
-fn id_of(r: &Record) -> String {
-    r.get("Id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Requests whose body holds `<urn:{operation}>`.
 fn count(mock: &MockServer, operation: &str) -> usize {
-    let tag = format!("<urn:{operation}>");
-    mock.received_requests()
-        .iter()
-        .filter(|r| r.body_text().contains(&tag))
-        .count()
+    count_bodies(mock, &format!("<urn:{operation}>"))
 }
 
 /// Pages 3,000 Contacts (2,700 live) with `batch` and checks every record
@@ -441,23 +412,10 @@ async fn salesforce_soap_query_errors_are_typed_faults() {
 async fn salesforce_soap_passes_the_conformance_suite() {
     let ds = Dataset::sample(650);
     let (mock, clock) = mock_with(ds.clone()).await;
-    let mock = Arc::new(mock);
-    let faults = mock.clone();
-    let h = Harness::new(
-        Arc::new(partner(&mock)),
-        "select Id from Account",
-        ids(&ds, "Account", false),
-        200,
-    )
-    .clock(clock)
-    .drop_next_cursor(Arc::new(move || {
-        faults.faults().push(MockFault::InvalidLocator);
-    }));
-    let passed = run(&h).await.unwrap_or_else(|f| panic!("{f}"));
-    assert!(
-        passed.contains(&"dropped_cursor_is_cursor_expired"),
-        "{passed:?}"
-    );
+    let source = Arc::new(partner(&mock));
+    let expected = ids(&ds, "Account", false);
+    let passed =
+        conformance_over_mock(mock, clock, source, "select Id from Account", expected, 200).await;
     assert_eq!(passed.len(), 8, "{passed:?}");
 }
 

@@ -20,14 +20,9 @@ pub(crate) mod parse;
 #[cfg(test)]
 mod wsdl_check;
 
-use crate::auth::AuthProvider;
 use crate::source::BoxFuture;
-use crate::xml::http::display_url;
-use crate::xml::session::{QueryCall, SoapCaller, SoapSettings};
-use crate::{
-    BackendKind, BatchSizeRange, Capabilities, Cursor, HttpOptions, Page, Query, QuerySource,
-    Result, Secret,
-};
+use crate::xml::session::{QueryCall, SoapBackend, soap_builder};
+use crate::{BackendKind, BatchSizeRange, Capabilities, Cursor, Page, Query, QuerySource, Result};
 use chrono::TimeDelta;
 use envelope::CALLS;
 use parse::DIALECT;
@@ -70,23 +65,12 @@ const DEFAULT_IDLE_LIMIT: TimeDelta = TimeDelta::minutes(15);
 /// ```
 #[derive(Clone)]
 pub struct SalesforceSoap {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    caller: SoapCaller,
-    idle_limit: Option<TimeDelta>,
-    can_login: bool,
+    inner: Arc<SoapBackend>,
 }
 
 impl fmt::Debug for SalesforceSoap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let i = &self.inner;
-        f.debug_struct("SalesforceSoap")
-            .field("endpoint", &display_url(&i.caller.endpoint))
-            .field("login", &i.can_login)
-            .field("idle_limit", &i.idle_limit)
-            .finish_non_exhaustive()
+        self.inner.debug("SalesforceSoap", f)
     }
 }
 
@@ -129,95 +113,24 @@ impl QuerySource for SalesforceSoap {
     }
 }
 
-/// Settings for a [`SalesforceSoap`]: setters never fail,
-/// [`SalesforceSoapBuilder::build`] checks.
-#[must_use]
-#[derive(Debug, Clone)]
-pub struct SalesforceSoapBuilder {
-    settings: SoapSettings,
-}
-
-impl Default for SalesforceSoapBuilder {
-    fn default() -> Self {
-        SalesforceSoapBuilder::new()
-    }
-}
-
-impl SalesforceSoapBuilder {
-    /// A builder with the default HTTP options and a 15-minute idle limit.
-    pub fn new() -> Self {
-        SalesforceSoapBuilder {
-            settings: SoapSettings::new(DEFAULT_IDLE_LIMIT),
-        }
-    }
-
-    /// The partner endpoint, e.g. `https://login.salesforce.com/services/Soap/u/58.0`
-    /// (with a given session and no credentials: the `serverUrl` it belongs to).
-    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.settings.endpoint = Some(url.into());
-        self
-    }
-
-    /// An existing session id, sent in `SessionHeader/sessionId` to the
-    /// endpoint; with credentials too, it is used until refused.
-    pub fn session(mut self, session: impl Into<Secret>) -> Self {
-        self.settings.session = Some(session.into());
-        self
-    }
-
-    /// A username and password (with the security token appended, if your org
-    /// needs one): `login` runs on first use (and again when the session is
-    /// refused), and its `serverUrl` receives the calls that follow.
-    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<Secret>) -> Self {
-        self.settings.credentials = Some((username.into(), password.into()));
-        self
-    }
-
-    /// Any other source of sessions (one shared with other code, say); it
-    /// replaces [`SalesforceSoapBuilder::credentials`].
-    pub fn auth_provider(mut self, provider: Arc<dyn AuthProvider>) -> Self {
-        self.settings.provider = Some(provider);
-        self
-    }
-
-    /// Timeouts and the response size limit.
-    pub fn http_options(mut self, options: HttpOptions) -> Self {
-        self.settings.http = options;
-        self
-    }
-
-    /// How long the server keeps an idle `queryLocator` (default 15 minutes;
-    /// `None`: never expire client-side).
-    pub fn idle_limit(mut self, limit: Option<TimeDelta>) -> Self {
-        self.settings.idle_limit = limit;
-        self
-    }
-
-    /// Follow a login `serverUrl` on another origin than the endpoint (default
-    /// off: the session would be sent to a host you did not name). Real logins
-    /// at `login.salesforce.com` answer with the org's own host, so turn this on
-    /// for them.
-    pub fn allow_server_url_origin_change(mut self, allow: bool) -> Self {
-        self.settings.allow_origin_change = allow;
-        self
-    }
-
-    /// Checks the settings and builds the backend. No request is sent.
-    pub fn build(self) -> Result<SalesforceSoap> {
-        let idle_limit = self.settings.idle_limit;
-        let built = self.settings.build(
-            &DIALECT,
-            &CALLS,
-            "Salesforce SOAP partner",
-            "SalesforceSoapBuilder::allow_server_url_origin_change",
-        )?;
-        Ok(SalesforceSoap {
-            inner: Arc::new(Inner {
-                caller: built.caller,
-                idle_limit,
-                can_login: built.can_login,
-            }),
-        })
+soap_builder! {
+    /// Settings for a [`SalesforceSoap`]: setters never fail,
+    /// [`SalesforceSoapBuilder::build`] checks.
+    SalesforceSoapBuilder => SalesforceSoap {
+        idle_limit: DEFAULT_IDLE_LIMIT,
+        dialect: DIALECT,
+        calls: CALLS,
+        name: "Salesforce SOAP partner",
+        endpoint: "The partner endpoint, e.g. `https://login.salesforce.com/services/Soap/u/58.0` \
+                   (with a given session and no credentials: the `serverUrl` it belongs to).",
+        session: "An existing session id, sent in `SessionHeader/sessionId` to the endpoint; \
+                  with credentials too, it is used until refused.",
+        credentials: "A username and password (with the security token appended, if your org \
+                      needs one): `login` runs on first use (and again when the session is \
+                      refused), and its `serverUrl` receives the calls that follow.",
+        origin: "Follow a login `serverUrl` on another origin than the endpoint (default off: \
+                 the session would be sent to a host you did not name). Real logins at \
+                 `login.salesforce.com` answer with the org's own host, so turn this on for them.",
     }
 }
 

@@ -13,15 +13,9 @@ pub(crate) mod parse;
 #[cfg(test)]
 mod wsdl_check;
 
-use crate::auth::AuthProvider;
 use crate::source::BoxFuture;
-use crate::xml::http::display_url;
-use crate::xml::session::{QueryCall, SoapCaller, SoapSettings};
-use crate::{
-    BackendKind, Capabilities, Cursor, Error, HttpOptions, Page, Query, QuerySource, Result, Scope,
-    Secret,
-};
-use chrono::TimeDelta;
+use crate::xml::session::{QueryCall, SoapBackend, soap_builder};
+use crate::{BackendKind, Capabilities, Cursor, Error, Page, Query, QuerySource, Result, Scope};
 use envelope::CALLS;
 use parse::DIALECT;
 use std::fmt;
@@ -57,23 +51,12 @@ const KIND: BackendKind = BackendKind::ZuoraSoap;
 /// ```
 #[derive(Clone)]
 pub struct ZuoraSoap {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    caller: SoapCaller,
-    idle_limit: Option<TimeDelta>,
-    can_login: bool,
+    inner: Arc<SoapBackend>,
 }
 
 impl fmt::Debug for ZuoraSoap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let i = &self.inner;
-        f.debug_struct("ZuoraSoap")
-            .field("endpoint", &display_url(&i.caller.endpoint))
-            .field("login", &i.can_login)
-            .field("idle_limit", &i.idle_limit)
-            .finish_non_exhaustive()
+        self.inner.debug("ZuoraSoap", f)
     }
 }
 
@@ -123,96 +106,28 @@ impl QuerySource for ZuoraSoap {
     }
 }
 
-/// Settings for a [`ZuoraSoap`]: setters never fail, [`ZuoraSoapBuilder::build`] checks.
-#[must_use]
-#[derive(Debug, Clone)]
-pub struct ZuoraSoapBuilder {
-    settings: SoapSettings,
-}
-
-impl Default for ZuoraSoapBuilder {
-    fn default() -> Self {
-        ZuoraSoapBuilder::new()
-    }
-}
-
-impl ZuoraSoapBuilder {
-    /// A builder with the default HTTP options and a 15-minute idle limit.
-    pub fn new() -> Self {
-        ZuoraSoapBuilder {
-            settings: SoapSettings::new(crate::zuora::IDLE_LIMIT),
-        }
-    }
-
-    /// The SOAP endpoint, e.g. `https://apisandbox.zuora.com/apps/services/a/78.0`.
-    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.settings.endpoint = Some(url.into());
-        self
-    }
-
-    /// An existing session id, sent in `SessionHeader` to the endpoint; with
-    /// credentials too, it is used until refused.
-    pub fn session(mut self, session: impl Into<Secret>) -> Self {
-        self.settings.session = Some(session.into());
-        self
-    }
-
-    /// A username and password: `login` runs on first use (and again when the
-    /// session is refused), and its `ServerUrl` receives the calls that follow.
-    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<Secret>) -> Self {
-        self.settings.credentials = Some((username.into(), password.into()));
-        self
-    }
-
-    /// Any other source of sessions (one shared with other code, say); it
-    /// replaces [`ZuoraSoapBuilder::credentials`].
-    pub fn auth_provider(mut self, provider: Arc<dyn AuthProvider>) -> Self {
-        self.settings.provider = Some(provider);
-        self
-    }
-
-    /// Timeouts and the response size limit.
-    pub fn http_options(mut self, options: HttpOptions) -> Self {
-        self.settings.http = options;
-        self
-    }
-
-    /// How long Zuora keeps an idle `queryLocator` (default 15 minutes; `None`:
-    /// never expire client-side).
-    pub fn idle_limit(mut self, limit: Option<TimeDelta>) -> Self {
-        self.settings.idle_limit = limit;
-        self
-    }
-
-    /// Follow a login `ServerUrl` on another origin than the endpoint (default
-    /// off: the session would be sent to a host you did not name).
-    pub fn allow_server_url_origin_change(mut self, allow: bool) -> Self {
-        self.settings.allow_origin_change = allow;
-        self
-    }
-
-    /// Checks the settings and builds the backend. No request is sent.
-    pub fn build(self) -> Result<ZuoraSoap> {
-        let idle_limit = self.settings.idle_limit;
-        let built = self.settings.build(
-            &DIALECT,
-            &CALLS,
-            "Zuora SOAP",
-            "ZuoraSoapBuilder::allow_server_url_origin_change",
-        )?;
-        Ok(ZuoraSoap {
-            inner: Arc::new(Inner {
-                caller: built.caller,
-                idle_limit,
-                can_login: built.can_login,
-            }),
-        })
+soap_builder! {
+    /// Settings for a [`ZuoraSoap`]: setters never fail, [`ZuoraSoapBuilder::build`] checks.
+    ZuoraSoapBuilder => ZuoraSoap {
+        idle_limit: crate::zuora::IDLE_LIMIT,
+        dialect: DIALECT,
+        calls: CALLS,
+        name: "Zuora SOAP",
+        endpoint: "The SOAP endpoint, e.g. `https://apisandbox.zuora.com/apps/services/a/78.0`.",
+        session: "An existing session id, sent in `SessionHeader/session` to the endpoint; \
+                  with credentials too, it is used until refused.",
+        credentials: "A username and password: `login` runs on first use (and again when the \
+                      session is refused), and its `ServerUrl` receives the calls that follow.",
+        origin: "Follow a login `ServerUrl` on another origin than the endpoint (default off: \
+                 the session would be sent to a host you did not name).",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Secret;
+    use chrono::TimeDelta;
 
     const ENDPOINT: &str = "https://apisandbox.zuora.com/apps/services/a/78.0";
 
