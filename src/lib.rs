@@ -39,6 +39,7 @@ pub use page::{LimitInfo, Page, Pages, Records};
 pub use query::{BatchSizeRange, Query, Scope};
 pub use record::{Record, Value};
 pub use retry::RetryPolicy;
+pub use salesforce::bulk::SalesforceBulk;
 pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;

@@ -93,6 +93,7 @@ pub(crate) struct Inner {
     pub requests: Mutex<Vec<ReceivedRequest>>,
     pub record_requests: bool,
     pub session_counter: std::sync::atomic::AtomicU64,
+    pub bulk: super::salesforce_bulk::BulkJobs,
 }
 
 /// Shared state of one mock server; cheap to clone.
@@ -135,6 +136,7 @@ impl MockState {
             requests: Mutex::new(Vec::new()),
             record_requests,
             session_counter: Default::default(),
+            bulk: Default::default(),
         }))
     }
 
@@ -161,6 +163,11 @@ impl MockState {
     /// The fault queue.
     pub fn faults(&self) -> &FaultQueue {
         &self.0.faults
+    }
+
+    /// The Salesforce Bulk 2.0 query jobs and their settings.
+    pub fn bulk(&self) -> &super::salesforce_bulk::BulkJobs {
+        &self.0.bulk
     }
 
     /// The injected latency.
