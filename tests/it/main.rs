@@ -2,4 +2,5 @@
 //! 127.0.0.1, or exercises the public paging API directly.
 
 mod paging;
+mod salesforce_bulk;
 mod support;
