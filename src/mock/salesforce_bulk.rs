@@ -276,26 +276,20 @@ fn admit(
     headers: &HeaderMap,
     fault: &Fault,
     version: &str,
-) -> Result<String, Response> {
+) -> Result<String, Box<Response>> {
     let expired = matches!(
         fault,
         Some(Extension(InjectedFault(MockFault::ExpireSession)))
     );
     let ok = bearer(headers).is_some_and(|t| state.is_valid_session(t));
     if expired || !ok {
-        return Err(salesforce_error(
+        return Err(Box::new(salesforce_error(
             StatusCode::UNAUTHORIZED,
             "INVALID_SESSION_ID",
             "Session expired or invalid",
-        ));
+        )));
     }
-    path_version(version).ok_or_else(|| {
-        salesforce_error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "The requested resource does not exist",
-        )
-    })
+    path_version(version).ok_or_else(|| Box::new(not_found()))
 }
 
 fn not_found() -> Response {
@@ -338,7 +332,7 @@ async fn create(
 ) -> Response {
     let version = match admit(&state, &headers, &fault, &version) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Ok(req) = serde_json::from_slice::<CreateBody>(&body) else {
         return bad_request("JSON_PARSER_ERROR", "The request body is not valid JSON");
@@ -414,7 +408,7 @@ async fn info(
     fault: Fault,
 ) -> Response {
     if let Err(r) = admit(&state, &headers, &fault, &version) {
-        return r;
+        return *r;
     }
     let now = state.clock().now();
     let mut jobs = state.bulk().lock();
@@ -452,7 +446,7 @@ async fn abort(
     body: Bytes,
 ) -> Response {
     if let Err(r) = admit(&state, &headers, &fault, &version) {
-        return r;
+        return *r;
     }
     let wanted = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
@@ -483,7 +477,7 @@ async fn delete(
     fault: Fault,
 ) -> Response {
     if let Err(r) = admit(&state, &headers, &fault, &version) {
-        return r;
+        return *r;
     }
     let mut jobs = state.bulk().lock();
     match jobs.get(&id).map(|j| j.state) {
@@ -516,11 +510,11 @@ fn position(
     version: &str,
     params: &HashMap<String, String>,
     fault: &Fault,
-) -> Result<Position, Response> {
+) -> Result<Position, Box<Response>> {
     let jobs = state.bulk().lock();
-    let job = jobs.get(id).ok_or_else(not_found)?;
+    let job = jobs.get(id).ok_or_else(|| Box::new(not_found()))?;
     if job.api_version != version {
-        return Err(salesforce_error(
+        return Err(Box::new(salesforce_error(
             StatusCode::CONFLICT,
             "API_VERSION_MISMATCH",
             &format!(
@@ -528,16 +522,16 @@ fn position(
                  ({}); this request used {version}",
                 job.api_version
             ),
-        ));
+        )));
     }
     if job.state != JobState::JobComplete {
-        return Err(bad_request(
+        return Err(Box::new(bad_request(
             "INVALIDJOBSTATE",
             &format!(
                 "Results are available only for a job in state JobComplete; it is {}",
                 job.state.as_str()
             ),
-        ));
+        )));
     }
     let dropped = matches!(
         fault,
@@ -548,18 +542,18 @@ fn position(
         Some(l) if !dropped => *job
             .locators
             .get(l)
-            .ok_or_else(|| bad_request("INVALID_LOCATOR", "Invalid locator"))?,
-        _ => return Err(bad_request("INVALID_LOCATOR", "Invalid locator")),
+            .ok_or_else(|| Box::new(bad_request("INVALID_LOCATOR", "Invalid locator")))?,
+        _ => return Err(Box::new(bad_request("INVALID_LOCATOR", "Invalid locator"))),
     };
     let max = match params.get("maxRecords") {
         None => DEFAULT_MAX_RECORDS,
         Some(m) => match m.parse::<usize>() {
             Ok(n) if n > 0 => n,
             _ => {
-                return Err(bad_request(
+                return Err(Box::new(bad_request(
                     "INVALIDJOB",
                     "maxRecords must be a positive integer",
-                ));
+                )));
             }
         },
     };
@@ -583,11 +577,11 @@ async fn results(
 ) -> Response {
     let version = match admit(&state, &headers, &fault, &version) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let pos = match position(&state, &id, &version, &params, &fault) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let end = pos.start.saturating_add(pos.max).min(pos.rows.len());
     let start = pos.start.min(end);
@@ -625,11 +619,11 @@ async fn result_pages(
 ) -> Response {
     let version = match admit(&state, &headers, &fault, &version) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let pos = match position(&state, &id, &version, &params, &fault) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let total = pos.rows.len();
     let base = format!("/services/data/v{version}/jobs/query/{id}");
@@ -701,18 +695,13 @@ fn render(
         let _ = w.write_record(pos.fields.iter());
     }
     if let Some(table) = state.dataset().table(&pos.object) {
-        let rows = pos.rows.get(range).unwrap_or_default();
-        let mut cells: Vec<String> = Vec::with_capacity(pos.fields.len());
-        for &i in rows {
+        for &i in pos.rows.get(range).unwrap_or_default() {
             let row = table.row(i as usize);
-            cells.clear();
-            cells.extend(pos.fields.iter().map(|f| {
-                row.get_path(f)
-                    .and_then(Value::to_text)
-                    .map(|t| t.into_owned())
-                    .unwrap_or_default()
-            }));
-            let _ = w.write_record(&cells);
+            for f in pos.fields.iter() {
+                let text = row.get_path(f).and_then(Value::to_text);
+                let _ = w.write_field(text.as_deref().unwrap_or(""));
+            }
+            let _ = w.write_record(None::<&[u8]>);
         }
     }
     w.into_inner().unwrap_or_default()
