@@ -15,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 mod client;
 mod clock;
 mod cursor;
@@ -27,7 +28,10 @@ pub mod record;
 mod retry;
 mod secret;
 mod source;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub(crate) mod transport;
+mod xml;
 
 pub use client::{Client, ClientBuilder, QueryBuilder};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
@@ -40,10 +44,15 @@ pub use query::{BatchSizeRange, Query, Scope};
 pub use record::{Record, Value};
 pub use retry::RetryPolicy;
 pub use salesforce::bulk::SalesforceBulk;
+pub use salesforce::rest::SalesforceRest;
 pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
+pub use zuora::rest::ZuoraRest;
+pub use zuora::soap::ZuoraSoap;
 
+#[cfg(feature = "test-util")]
+pub mod conformance;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod salesforce;

@@ -331,12 +331,13 @@ fn account_fields() -> Vec<String> {
         "Name",
         "Notes",
         "Status",
+        "BillToContact.WorkEmail",
     ])
 }
 
 fn account_row(seed: u64, i: usize) -> Record {
     let h = mix(seed, i, 1);
-    let mut r = Record::with_capacity(11).with_object_type("Account");
+    let mut r = Record::with_capacity(12).with_object_type("Account");
     r.push("Id", Value::Text(zuora_id(seed, 1, i)));
     r.push("AccountNumber", Value::Text(format!("A{:08}", i + 1)));
     r.push("AutoPay", Value::Bool(h.is_multiple_of(2)));
@@ -378,6 +379,10 @@ fn account_row(seed: u64, i: usize) -> Record {
             .into(),
         ),
     );
+    let bill_to = Record::new()
+        .with_object_type("Contact")
+        .with("WorkEmail", format!("billing{}@example.com", i + 1));
+    r.push("BillToContact", Value::from(bill_to));
     r
 }
 
@@ -513,6 +518,17 @@ mod tests {
             ["LastName", "Account", "Id"]
         );
         assert!(p.get_path("Account.Name").is_some());
+    }
+
+    #[test]
+    fn every_listed_field_is_in_every_row() {
+        let ds = Dataset::sample(3);
+        for t in ds.tables() {
+            let row = t.row(0);
+            for f in t.fields() {
+                assert!(row.get_path(f).is_some(), "{}.{f} missing", t.name());
+            }
+        }
     }
 
     #[test]

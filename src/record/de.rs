@@ -68,7 +68,7 @@ impl<'de> Deserializer<'de> for RecordDeserializer<'de> {
 }
 
 struct FieldsAccess<'de> {
-    iter: std::slice::Iter<'de, (Box<str>, Value)>,
+    iter: std::slice::Iter<'de, (std::sync::Arc<str>, Value)>,
     value: Option<&'de Value>,
 }
 

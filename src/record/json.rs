@@ -85,7 +85,13 @@ impl<'de> Visitor<'de> for ValueVisitor {
                 continue;
             }
             let value: Value = map.next_value()?;
-            record.push(key.0, value);
+            // A dotted key (`"Account.Name"`, as flat exports write it) nests,
+            // so it reads like the relationship object it stands for.
+            if key.0.contains('.') {
+                record.push_path(&key.0, value);
+            } else {
+                record.push(key.0, value);
+            }
         }
         Ok(into_list_if_subquery(record))
     }

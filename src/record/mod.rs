@@ -15,6 +15,7 @@ pub use de::{DeError, RecordDeserializer, ValueDeserializer};
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// One field value.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -118,7 +119,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 #[derive(Clone, PartialEq, Default)]
 pub struct Record {
     object_type: Option<String>,
-    fields: Vec<(Box<str>, Value)>,
+    fields: Vec<(Arc<str>, Value)>,
 }
 
 impl Record {
@@ -180,8 +181,9 @@ impl Record {
     }
 
     /// Appends a field. A name already present keeps its first value and the
-    /// call returns false.
-    pub fn push(&mut self, name: impl AsRef<str> + Into<Box<str>>, value: Value) -> bool {
+    /// call returns false. Parsers pass a shared `Arc<str>` name to avoid one
+    /// allocation per field per record.
+    pub fn push(&mut self, name: impl AsRef<str> + Into<Arc<str>>, value: Value) -> bool {
         if self.fields.iter().any(|(k, _)| **k == *name.as_ref()) {
             return false;
         }
@@ -274,7 +276,7 @@ impl fmt::Debug for Record {
     }
 }
 
-impl<K: AsRef<str> + Into<Box<str>>, V: Into<Value>> FromIterator<(K, V)> for Record {
+impl<K: AsRef<str> + Into<Arc<str>>, V: Into<Value>> FromIterator<(K, V)> for Record {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut r = Record::new();
         for (k, v) in iter {

@@ -3,3 +3,4 @@
 
 pub mod bulk;
 pub(crate) mod common;
+pub mod rest;

@@ -1,6 +1,10 @@
 //! The one integration-test binary: every test talks HTTP to the embedded mock on
 //! 127.0.0.1, or exercises the public paging API directly.
 
+mod conformance;
 mod paging;
 mod salesforce_bulk;
+mod salesforce_rest;
 mod support;
+mod zuora_rest;
+mod zuora_soap;
