@@ -5,6 +5,7 @@
 //! origin pinning, and a third-party client reading the mock unchanged.
 
 use crate::support::{mock_with, snapshot_settings};
+use querymore::conformance::{Harness, run};
 use querymore::mock::{Dataset, JobOutcome, MockFault, MockServer};
 use querymore::salesforce::bulk::{ColumnDelimiter, LineEnding, SalesforceBulkBuilder};
 use querymore::{
@@ -646,6 +647,34 @@ enum Results {
     NoLocator,
     /// 204 No Content.
     NoContent,
+    /// Two rows, gzip-compressed (`Content-Encoding: gzip`).
+    Gzip,
+}
+
+/// A gzip member holding `data` in one stored (uncompressed) deflate block.
+fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let len = u16::try_from(data.len()).unwrap();
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1];
+    out.extend(len.to_le_bytes());
+    out.extend((!len).to_le_bytes());
+    out.extend(data);
+    out.extend(crc32(data).to_le_bytes());
+    out.extend(u32::try_from(data.len()).unwrap().to_le_bytes());
+    out
 }
 
 struct Tiny {
@@ -723,6 +752,15 @@ async fn tiny(results: Results, result_url: String) -> Tiny {
                         .into_response(),
                     Results::NoLocator => ([("sforce-numberofrecords", "2")], body).into_response(),
                     Results::NoContent => StatusCode::NO_CONTENT.into_response(),
+                    Results::Gzip => (
+                        [
+                            ("sforce-numberofrecords", "2"),
+                            ("sforce-locator", "null"),
+                            ("content-encoding", "gzip"),
+                        ],
+                        gzip_stored(body.as_bytes()),
+                    )
+                        .into_response(),
                 }
             }),
         )
@@ -789,6 +827,20 @@ async fn salesforce_bulk_204_on_results_is_a_clear_error() {
     let server = tiny(Results::NoContent, "/unused".into()).await;
     let err = first_error(&server, false).await;
     assert!(err.to_string().contains("204 No Content"), "{err}");
+}
+
+#[tokio::test]
+async fn salesforce_bulk_gzip_results_are_decompressed_and_parsed() {
+    let server = tiny(Results::Gzip, "/unused".into()).await;
+    let page = tiny_client(&server, false)
+        .query("select Id, Name from Account")
+        .first_page()
+        .await
+        .unwrap();
+    assert_eq!(page.records.len(), 2);
+    assert_eq!(page.records[1].get("Name"), Some(&Value::from("b")));
+    assert_eq!(page.records[0].object_type(), Some("Account"));
+    assert!(page.cursor.is_none());
 }
 
 #[tokio::test]
@@ -860,4 +912,62 @@ async fn salesforce_bulk_result_urls_are_fetched_concurrently_under_latency() {
         took[1],
         took[0]
     );
+}
+
+async fn conformance(parallel: bool) {
+    let (mock, clock) = mock_with(Dataset::sample(95)).await;
+    let mock = Arc::new(mock);
+    let faults = mock.clone();
+    let source = bulk(&mock).parallel_result_pages(parallel).build().unwrap();
+    // parallel: 19 sets of 5, in 4 listings (pages); sequential: 19 pages
+    let h = Harness::new(
+        Arc::new(source),
+        "select Id from Account",
+        (0..95).map(|i| account_id(&mock, i)).collect(),
+        5,
+    )
+    .clock(clock)
+    .drop_next_cursor(Arc::new(move || {
+        faults
+            .faults()
+            .push_for(BackendKind::SalesforceBulk, MockFault::InvalidLocator);
+    }));
+    let passed = run(&h).await.unwrap_or_else(|f| panic!("{f}"));
+    assert!(
+        passed.contains(&"dropped_cursor_is_cursor_expired"),
+        "{passed:?}"
+    );
+    assert_eq!(passed.len(), 8, "{passed:?}");
+}
+
+fn account_id(mock: &MockServer, i: usize) -> String {
+    let row = mock.state().dataset().table("Account").unwrap().row(i);
+    row.get("Id").and_then(Value::to_text).unwrap().into_owned()
+}
+
+#[tokio::test]
+async fn salesforce_bulk_locator_walk_passes_the_conformance_suite() {
+    conformance(false).await;
+}
+
+#[tokio::test]
+async fn salesforce_bulk_result_pages_walk_passes_the_conformance_suite() {
+    conformance(true).await;
+}
+
+#[tokio::test]
+async fn salesforce_bulk_a_query_with_no_rows_is_one_empty_last_page_both_ways() {
+    let (mock, _clock) = mock_with(Dataset::generated(42, 10, 10, 0)).await;
+    for parallel in [false, true] {
+        let pages: Vec<Page> = client(bulk(&mock).parallel_result_pages(parallel).build().unwrap())
+            .query(QUERY)
+            .pages()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(pages.len(), 1, "parallel={parallel}");
+        assert!(pages[0].records.is_empty());
+        assert!(pages[0].cursor.is_none());
+        assert_eq!(pages[0].total_size, Some(0));
+    }
 }
