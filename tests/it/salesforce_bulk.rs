@@ -289,14 +289,18 @@ async fn salesforce_bulk_job_that_never_completes_hits_the_bounded_wait_and_is_a
     let polls = count(&mock, &job);
     assert!((3..=60).contains(&polls), "bounded backoff, {polls} polls");
 
-    // without abort_on_timeout the job is left running
+    // without abort_on_timeout the job is left running, for the caller to abort
     mock.state().bulk().push_outcome(JobOutcome::NeverCompletes);
-    let source = bulk(&mock)
-        .job_timeout(Duration::from_millis(50))
-        .abort_on_timeout(false)
+    let source = Arc::new(
+        bulk(&mock)
+            .job_timeout(Duration::from_millis(50))
+            .abort_on_timeout(false)
+            .build()
+            .unwrap(),
+    );
+    let err = Client::builder(source.clone())
+        .retry(RetryPolicy::none())
         .build()
-        .unwrap();
-    let err = client(source)
         .query(QUERY)
         .pages()
         .try_next()
@@ -308,6 +312,10 @@ async fn salesforce_bulk_job_that_never_completes_hits_the_bounded_wait_and_is_a
         mock.state().bulk().state(&job).as_deref(),
         Some("InProgress")
     );
+    source.abort_job(&job).await.unwrap();
+    assert_eq!(mock.state().bulk().state(&job).as_deref(), Some("Aborted"));
+    let again = source.abort_job(&job).await.unwrap_err();
+    assert!(again.to_string().contains("INVALIDJOBSTATE"), "{again}");
 }
 
 #[tokio::test]
