@@ -70,7 +70,7 @@ impl Table for Light {
         r.push("Amount", Value::Int((i as i64 * 37) % 100_000));
         r.push(
             "Status",
-            Value::Text(if i % 3 == 0 { "Won" } else { "Open" }.into()),
+            Value::Text(if i.is_multiple_of(3) { "Won" } else { "Open" }.into()),
         );
         r.push("Account", Value::from(account));
         r
