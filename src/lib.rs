@@ -84,6 +84,7 @@ pub use page::{LimitInfo, Page, Pages, Records};
 pub use query::{BatchSizeRange, Query, Scope};
 pub use record::{Record, Value};
 pub use retry::RetryPolicy;
+pub use salesforce::bulk::SalesforceBulk;
 pub use salesforce::rest::SalesforceRest;
 pub use salesforce::soap::SalesforceSoap;
 pub use secret::Secret;
