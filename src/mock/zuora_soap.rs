@@ -16,6 +16,13 @@
 //! a dead locator an `InvalidQueryLocatorFault` (`INVALID_VALUE`, as Zuora has
 //! no `INVALID_QUERY_LOCATOR` code).
 //!
+//! A selected relationship field (`BillToContact.WorkEmail`, as Zuora's export
+//! ZOQL joins them) comes back flattened under its dotted name,
+//! `<ns2:BillToContact.WorkEmail>`, exactly as the REST mock's
+//! `"BillToContact.WorkEmail"` key; the clients nest it
+//! (`BillToContact: { WorkEmail }`). That element is not in the WSDL's
+//! `Account`: it is this mock's stand-in for a join the SOAP API has no type for.
+//!
 //! Injected faults: `ExpireSession` answers the next call with the
 //! invalid-session fault; `InvalidLocator` answers the next `queryMore` with
 //! the invalid-locator fault.
@@ -30,7 +37,7 @@ use crate::xml::request::SoapRequest;
 use crate::xml::writer::{XmlWriter, begin_response, end_response};
 use crate::zuora::soap::parse::{API, NAMESPACES, OBJECT};
 use crate::zuora::soap::{API_NS, FAULT_NS, OBJECT_NS};
-use crate::{BackendKind, Record, Value};
+use crate::{BackendKind, Record};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -114,13 +121,6 @@ async fn query(
     let dataset = state.dataset();
     let select = super::select::parse(text, dataset.tables())
         .map_err(|e| Fault::new(e.code(), "MalformedQueryFault", e.message()))?;
-    if let Some(f) = select.fields.iter().find(|f| f.contains('.')) {
-        return Err(Fault::new(
-            "INVALID_FIELD",
-            "MalformedQueryFault",
-            format!("invalid field for query: {}.{f}", select.object),
-        ));
-    }
     let table = dataset
         .table(&select.object)
         .ok_or_else(|| Fault::unexpected("INVALID_TYPE", "unknown object"))?;
@@ -256,7 +256,8 @@ fn query_body(response: &str, object: &str, id: &str, page: &ServedPage) -> Vec<
     end_response(w)
 }
 
-/// One record: namespaces re-declared on it, null fields left out.
+/// One record: namespaces re-declared on it, null fields left out, a
+/// relationship field flattened to its dotted name (`BillToContact.WorkEmail`).
 fn write_record(w: &mut XmlWriter, typed: &str, record: &Record) {
     w.start(
         "ns1",
@@ -267,12 +268,9 @@ fn write_record(w: &mut XmlWriter, typed: &str, record: &Record) {
             ("xsi:type", typed),
         ],
     );
-    for (name, value) in record.fields() {
-        if let Value::Null = value {
-            continue;
-        }
+    for (path, value) in record.flatten() {
         if let Some(text) = value.to_text() {
-            w.leaf("ns2", name, &text);
+            w.leaf("ns2", &path, &text);
         }
     }
     w.end("ns1", "records");
@@ -368,6 +366,35 @@ mod tests {
         let last = String::from_utf8(bodies[2].clone()).unwrap();
         assert!(last.contains(r#"<ns1:queryLocator xsi:nil="1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>"#), "{last}");
         assert!(last.contains("<ns1:done>true</ns1:done>"), "{last}");
+    }
+
+    #[test]
+    fn a_relationship_field_is_flattened_and_reads_back_nested() {
+        let bodies = pages("Account", &["Id", "Name", "BillToContact.WorkEmail"], 10);
+        let text = String::from_utf8(bodies[0].clone()).unwrap();
+        assert!(
+            text.contains(
+                "<ns2:BillToContact.WorkEmail>billing1@example.com</ns2:BillToContact.WorkEmail>"
+            ),
+            "{text}"
+        );
+        let page = match crate::zuora::soap::parse::parse_query(
+            &bodies[0],
+            crate::zuora::soap::parse::QueryOp::Query,
+        )
+        .unwrap()
+        {
+            crate::xml::http::Reply::Ok(p) => p,
+            crate::xml::http::Reply::Fault(f) => panic!("{f:?}"),
+        };
+        assert_eq!(
+            page.records[0].get_path("BillToContact.WorkEmail"),
+            Some(&crate::Value::from("billing1@example.com"))
+        );
+        assert_eq!(
+            page.records[0].field_names().collect::<Vec<_>>(),
+            ["Id", "Name", "BillToContact"]
+        );
     }
 
     #[test]

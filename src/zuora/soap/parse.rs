@@ -7,7 +7,9 @@
 //! Records: each `records` element is typed `xsi:type="<p>:<Object>"` with the
 //! prefix bound to `http://object.api.zuora.com/` (resolved per record: the
 //! prefixes change from record to record); its fields are the children in that
-//! namespace. Zuora omits null fields; an `xsi:nil` one reads as null.
+//! namespace. Zuora omits null fields; an `xsi:nil` one reads as null. A
+//! joined field with a dotted name (`BillToContact.WorkEmail`) nests into a
+//! record (`BillToContact: { WorkEmail }`).
 
 use super::{API_NS, FAULT_NS, OBJECT_NS};
 use crate::transport::HttpResponse;
@@ -104,7 +106,12 @@ impl RecordReader for ZuoraRecords {
             } else {
                 Value::Text(r.text(&field)?.to_owned())
             };
-            record.push(name, value);
+            if name.contains('.') {
+                // A joined field (`BillToContact.WorkEmail`) nests.
+                record.push_path(&name, value);
+            } else {
+                record.push(name, value);
+            }
         }
         Ok(record)
     }
