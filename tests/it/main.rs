@@ -5,6 +5,7 @@ mod cli;
 mod conformance;
 mod mock_double;
 mod paging;
+mod parity;
 mod salesforce_bulk;
 mod salesforce_rest;
 mod salesforce_soap;
