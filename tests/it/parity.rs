@@ -7,6 +7,12 @@
 //! date-times with `+00:00` or `Z`): the struct reads them all the same.
 
 use crate::support::{client, mock_with};
+
+/// The migration example, compiled into this test so its one paging function
+/// is exercised on both backends here too.
+#[allow(dead_code)]
+#[path = "../../examples/migrate.rs"]
+mod migrate;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use querymore::mock::{Dataset, MockServer};
 use querymore::{
@@ -190,4 +196,21 @@ fn date_times_read_in_every_form_the_services_write() {
                 .unwrap_or_else(|e| panic!("{form}: {e}"));
         assert_eq!(got, want, "{form}");
     }
+}
+
+#[tokio::test]
+async fn the_migration_example_prints_the_same_over_zuora_soap_and_zuora_rest() {
+    let (mock, _clock) = mock_with(Dataset::sample(25)).await;
+    let soap = migrate::export_accounts(migrate::zuora_soap(&mock).unwrap())
+        .await
+        .unwrap();
+    let rest = migrate::export_accounts(migrate::zuora_rest(&mock).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(soap, rest);
+    // 25 rows at 10 a page: three page lines and 25 record lines.
+    assert_eq!(soap.len(), 3 + 25);
+    assert_eq!(soap[0], "page 1: 10 records of 25");
+    assert!(soap[1].contains("AT&T Wireless 1"), "{}", soap[1]);
+    assert!(soap.iter().any(|l| l.ends_with("last invoice never")));
 }
