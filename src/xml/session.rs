@@ -15,7 +15,6 @@ use crate::transport::{Http, HttpResponse};
 use crate::{Cursor, Error, HttpOptions, Page, Query, Result, Scope, Secret, SharedClock};
 use chrono::TimeDelta;
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use url::Url;
 
@@ -202,23 +201,15 @@ impl SoapCaller {
         .await
     }
 
-    fn send<'a, T, E, R>(
-        &'a self,
-        what: &'a str,
-        session: Session,
-        envelope: &'a E,
-        read: &'a R,
-    ) -> impl Future<Output = Result<T>> + 'a
+    async fn send<T, E, R>(&self, what: &str, session: Session, envelope: &E, read: &R) -> Result<T>
     where
         E: Fn(&Secret) -> Vec<u8>,
         R: Fn(&HttpResponse) -> Result<T>,
     {
-        async move {
-            let url = self.call_url(&session)?;
-            tracing::debug!(backend = %self.dialect.kind, call = what, url = %display_url(&url), "soap call");
-            let resp = post(&self.http, &url, envelope(&session.token)).await?;
-            read(&resp)
-        }
+        let url = self.call_url(&session)?;
+        tracing::debug!(backend = %self.dialect.kind, call = what, url = %display_url(&url), "soap call");
+        let resp = post(&self.http, &url, envelope(&session.token)).await?;
+        read(&resp)
     }
 }
 

@@ -2,7 +2,7 @@
 //! `queryMore` at `/services/Soap/u/XX.0`): [`SalesforceSoap`], its builder, and
 //! its [`QuerySource`] implementation.
 //!
-//! It is the second dialect of the SOAP plumbing in [`xml`](crate::xml), next
+//! It is the second dialect of the SOAP plumbing in the crate-private `xml` module, next
 //! to Zuora's: requests are built by the pure functions in `envelope`,
 //! responses read by the pure parsers in `parse`, and the HTTP calls and the
 //! session (given, or from a `login` whose `serverUrl` then receives the calls)

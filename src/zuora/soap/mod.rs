@@ -1,7 +1,7 @@
 //! The Zuora SOAP API backend (`login`, `query`, `queryMore`):
 //! [`ZuoraSoap`], its builder, and its [`QuerySource`] implementation.
 //!
-//! It is the first dialect of the SOAP plumbing in [`xml`](crate::xml), next to
+//! It is the first dialect of the SOAP plumbing in the crate-private `xml` module, next to
 //! the Salesforce partner API's: requests are built by the pure functions in
 //! `envelope`, responses read by the pure parsers in `parse`, and the HTTP
 //! calls and the session (given, or from a lazy `login` whose `ServerUrl` is
