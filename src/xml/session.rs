@@ -440,3 +440,91 @@ macro_rules! soap_builder {
 }
 
 pub(crate) use soap_builder;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::salesforce::soap::envelope::CALLS;
+    use crate::salesforce::soap::parse::DIALECT;
+
+    const ENDPOINT: &str = "https://login.salesforce.com/services/Soap/u/58.0";
+
+    fn settings() -> SoapSettings {
+        let mut s = SoapSettings::new(TimeDelta::minutes(15));
+        s.endpoint = Some(ENDPOINT.into());
+        s
+    }
+
+    fn build(s: SoapSettings) -> Result<SoapBackend> {
+        s.build(&DIALECT, &CALLS, "Partner", "B::allow")
+    }
+
+    #[test]
+    fn settings_are_checked_before_any_request() {
+        type Change = fn(&mut SoapSettings);
+        let cases: [(Change, &str); 5] = [
+            (|s| s.endpoint = None, "endpoint"),
+            (|s| s.endpoint = Some("ftp://x/y".into()), "endpoint"),
+            (|_| {}, "credentials"),
+            (|s| s.session = Some(Secret::new("")), "session"),
+            (
+                |s| s.credentials = Some((" ".into(), Secret::new("p"))),
+                "credentials",
+            ),
+        ];
+        for (change, what) in cases {
+            let mut s = settings();
+            if what != "credentials" {
+                s.session = Some(Secret::new("s"));
+            }
+            change(&mut s);
+            match build(s) {
+                Err(Error::InvalidInput { what: w, .. }) => assert_eq!(w, what),
+                Err(other) => panic!("expected InvalidInput({what}), got {other}"),
+                Ok(_) => panic!("expected InvalidInput({what})"),
+            }
+        }
+    }
+
+    #[test]
+    fn sessions_come_from_the_provider_then_a_login_then_the_fixed_session() {
+        let mut fixed = settings();
+        fixed.session = Some(Secret::new("s"));
+        assert!(!build(fixed).unwrap().can_login);
+        let mut login = settings();
+        login.credentials = Some(("u".into(), Secret::new("p")));
+        assert!(build(login).unwrap().can_login);
+        let mut provided = settings();
+        provided.provider = Some(Arc::new(StaticToken::new("t")));
+        provided.credentials = Some(("u".into(), Secret::new("p")));
+        assert!(!build(provided).unwrap().can_login, "the provider wins");
+    }
+
+    #[test]
+    fn debug_never_shows_a_session_or_password() {
+        let mut s = settings();
+        s.session = Some(Secret::new("00D!XYZZY-123"));
+        s.credentials = Some(("user@example.com".into(), Secret::new("pw-PLUGH-456")));
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("XYZZY") && !shown.contains("PLUGH"),
+            "{shown}"
+        );
+        let backend = build(s).unwrap();
+        let login = SoapLogin::new(
+            &DIALECT,
+            &CALLS,
+            backend.caller.endpoint.clone(),
+            "user@example.com".into(),
+            Secret::new("pw-PLUGH-456"),
+            backend.caller.http.clone(),
+        );
+        for shown in [format!("{:?}", backend.caller), format!("{login:?}")] {
+            assert!(
+                !shown.contains("XYZZY") && !shown.contains("PLUGH"),
+                "{shown}"
+            );
+            assert!(shown.contains("login.salesforce.com"), "{shown}");
+        }
+    }
+}

@@ -273,6 +273,30 @@ impl Wsdl {
         Ok(op.clone())
     }
 
+    /// Checks every request `calls` builds — `login`, each of `operations`
+    /// and `queryMore`, with each of `batch_sizes` — against the WSDL.
+    pub(crate) fn check_every_call(
+        &self,
+        calls: &super::writer::Calls,
+        operations: &[&str],
+        batch_sizes: &[Option<u32>],
+    ) {
+        use crate::Secret;
+        let session = Secret::new("session & <id>");
+        let query = "select Id, Name from Account where Name = 'AT&T'";
+        let mut cases = vec![(calls.login("u@example.com", &Secret::new("p<w>")), "login")];
+        for n in batch_sizes {
+            for op in operations {
+                cases.push((calls.query(op, &session, query, *n), op));
+            }
+            cases.push((calls.query_more(&session, "abc-50", *n), "queryMore"));
+        }
+        for (bytes, op) in cases {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            assert_eq!(self.check_request(&bytes).as_deref(), Ok(op), "{text}");
+        }
+    }
+
     /// Checks any envelope's header and body elements against the schemas;
     /// returns the header element names and the body element's name.
     pub(crate) fn check_envelope(&self, envelope: &[u8]) -> Result<(Vec<QN>, QN), String> {

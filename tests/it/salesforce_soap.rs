@@ -105,33 +105,6 @@ async fn salesforce_soap_query_all_adds_exactly_the_deleted_contacts() {
 }
 
 #[tokio::test]
-async fn salesforce_soap_batch_size_out_of_range_fails_before_any_request() {
-    let (mock, clock) = mock_with(Dataset::sample(10)).await;
-    let c = client(partner(&mock), &clock);
-    for bad in [0, 199, 2001, -1] {
-        let e = c
-            .query("select Id from Account")
-            .batch_size(bad)
-            .pages()
-            .try_next()
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(
-                e,
-                Error::InvalidInput {
-                    what: "batch size",
-                    ..
-                }
-            ),
-            "{bad}: {e}"
-        );
-        assert!(e.to_string().contains("between 200 and 2000"), "{e}");
-    }
-    assert!(mock.received_requests().is_empty());
-}
-
-#[tokio::test]
 async fn salesforce_soap_idle_cursor_expires_before_any_request() {
     let (mock, clock) = mock_with(Dataset::sample(500)).await;
     let c = client(partner(&mock), &clock);

@@ -137,64 +137,21 @@ soap_builder! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
 
     const ENDPOINT: &str = "https://login.salesforce.com/services/Soap/u/58.0";
 
     #[test]
     fn debug_never_shows_the_session_or_the_password() {
-        let with_session = SalesforceSoap::builder()
+        let sf = SalesforceSoap::builder()
             .endpoint(ENDPOINT)
             .session("00D!XYZZY-123")
-            .build()
-            .unwrap();
-        let with_login = SalesforceSoap::builder()
-            .endpoint(ENDPOINT)
             .credentials("user@example.com", "pw-PLUGH-456")
             .build()
             .unwrap();
-        for text in [
-            format!("{with_session:?}"),
-            format!("{with_login:?}"),
-            format!("{with_login:#?}"),
-        ] {
-            assert!(!text.contains("XYZZY"), "{text}");
-            assert!(!text.contains("PLUGH"), "{text}");
-            assert!(text.contains("login.salesforce.com"), "{text}");
-        }
-        let builder = SalesforceSoap::builder()
-            .session("00D!XYZZY-123")
-            .credentials("u", "pw-PLUGH-456");
-        let text = format!("{builder:?}");
+        let text = format!("{sf:?}");
         assert!(!text.contains("XYZZY") && !text.contains("PLUGH"), "{text}");
-    }
-
-    #[test]
-    fn build_checks_endpoint_and_credentials() {
-        let cases = [
-            (SalesforceSoap::builder().session("s"), "endpoint"),
-            (
-                SalesforceSoap::builder().endpoint("not a url").session("s"),
-                "endpoint",
-            ),
-            (SalesforceSoap::builder().endpoint(ENDPOINT), "credentials"),
-            (
-                SalesforceSoap::builder().endpoint(ENDPOINT).session(""),
-                "session",
-            ),
-            (
-                SalesforceSoap::builder()
-                    .endpoint(ENDPOINT)
-                    .credentials(" ", "p"),
-                "credentials",
-            ),
-        ];
-        for (builder, what) in cases {
-            match builder.build() {
-                Err(Error::InvalidInput { what: w, .. }) => assert_eq!(w, what),
-                other => panic!("expected InvalidInput({what}), got {other:?}"),
-            }
-        }
+        assert!(text.starts_with("SalesforceSoap {"), "{text}");
+        assert!(text.contains("login.salesforce.com"), "{text}");
     }
 
     #[test]
