@@ -331,16 +331,21 @@ impl SoapSettings {
     }
 }
 
-/// Declares a SOAP backend's builder: a struct holding [`SoapSettings`], the
-/// setters both dialects offer, and `build`, documented with the dialect's
-/// own names.
-macro_rules! soap_builder {
+/// Declares a SOAP backend — the public type (a cheap-to-clone handle on a
+/// [`SoapBackend`], with a redacting `Debug`, `builder()`, `endpoint()` and
+/// the query call) and its builder (a struct holding [`SoapSettings`], the
+/// setters both dialects offer, and `build`) — documented with the dialect's
+/// own names. The dialect's module adds the `QuerySource` impl.
+macro_rules! soap_backend {
     (
+        $(#[$backend_doc:meta])*
+        $backend:ident;
         $(#[$doc:meta])*
-        $builder:ident => $backend:ident {
+        $builder:ident {
             idle_limit: $idle:expr,
             dialect: $dialect:expr,
             calls: $calls:expr,
+            read: $read:expr,
             name: $name:literal,
             endpoint: $endpoint_doc:literal,
             session: $session_doc:literal,
@@ -348,6 +353,41 @@ macro_rules! soap_builder {
             origin: $origin_doc:literal $(,)?
         }
     ) => {
+        $(#[$backend_doc])*
+        #[derive(Clone)]
+        pub struct $backend {
+            inner: std::sync::Arc<$crate::xml::session::SoapBackend>,
+        }
+
+        impl std::fmt::Debug for $backend {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.inner.debug(stringify!($backend), f)
+            }
+        }
+
+        impl $backend {
+            /// A builder: set the endpoint and a session or a username and password.
+            pub fn builder() -> $builder {
+                $builder::new()
+            }
+
+            /// The endpoint calls start at (`login`, or every call with a given session).
+            pub fn endpoint(&self) -> &str {
+                self.inner.caller.endpoint.as_str()
+            }
+
+            /// Makes a query call with the session in force.
+            async fn call(
+                &self,
+                call: $crate::xml::session::QueryCall<'_>,
+            ) -> $crate::Result<$crate::Page> {
+                self.inner
+                    .caller
+                    .query(&$calls, call, $read)
+                    .await
+            }
+        }
+
         $(#[$doc])*
         #[must_use]
         #[derive(Debug, Clone)]
@@ -439,7 +479,7 @@ macro_rules! soap_builder {
     };
 }
 
-pub(crate) use soap_builder;
+pub(crate) use soap_backend;
 
 #[cfg(test)]
 mod tests {

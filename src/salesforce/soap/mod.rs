@@ -21,13 +21,11 @@ pub(crate) mod parse;
 mod wsdl_check;
 
 use crate::source::BoxFuture;
-use crate::xml::session::{QueryCall, SoapBackend, soap_builder};
+use crate::xml::session::{QueryCall, soap_backend};
 use crate::{BackendKind, BatchSizeRange, Capabilities, Cursor, Page, Query, QuerySource, Result};
 use chrono::TimeDelta;
 use envelope::CALLS;
 use parse::DIALECT;
-use std::fmt;
-use std::sync::Arc;
 
 /// `urn:partner.soap.sforce.com`: operations, headers, `QueryResult`, `LoginResult`.
 pub(crate) const PARTNER_NS: &str = "urn:partner.soap.sforce.com";
@@ -44,52 +42,45 @@ const BATCH_SIZE: BatchSizeRange = BatchSizeRange::new("QueryOptions.batchSize",
 /// The classic cursor idle limit.
 const DEFAULT_IDLE_LIMIT: TimeDelta = TimeDelta::minutes(15);
 
-/// A Salesforce SOAP partner API endpoint, paged with `query` / `queryAll` and
-/// `queryMore`. Cheap to clone.
-///
-/// ```no_run
-/// # async fn f() -> querymore::Result<()> {
-/// use querymore::{Client, Record, SalesforceSoap};
-/// let sf = SalesforceSoap::builder()
-///     .endpoint("https://login.salesforce.com/services/Soap/u/58.0")
-///     .credentials("user@example.com", "password+securitytoken")
-///     .build()?;
-/// let mut contacts = Client::new(sf)
-///     .query_all("select Id, LastName, Account.Name from Contact")
-///     .batch_size(500)
-///     .records::<Record>();
-/// while let Some(contact) = contacts.try_next().await? {
-///     println!("{contact:?}");
-/// }
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct SalesforceSoap {
-    inner: Arc<SoapBackend>,
-}
-
-impl fmt::Debug for SalesforceSoap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.debug("SalesforceSoap", f)
-    }
-}
-
-impl SalesforceSoap {
-    /// A builder: set the endpoint and a session or a username and password.
-    pub fn builder() -> SalesforceSoapBuilder {
-        SalesforceSoapBuilder::new()
-    }
-
-    /// The endpoint calls start at (`login`, or every call with a given session).
-    pub fn endpoint(&self) -> &str {
-        self.inner.caller.endpoint.as_str()
-    }
-
-    async fn call(&self, call: QueryCall<'_>) -> Result<Page> {
-        self.inner
-            .caller
-            .query(&CALLS, call, parse::query_response)
-            .await
+soap_backend! {
+    /// A Salesforce SOAP partner API endpoint, paged with `query` / `queryAll` and
+    /// `queryMore`. Cheap to clone.
+    ///
+    /// ```no_run
+    /// # async fn f() -> querymore::Result<()> {
+    /// use querymore::{Client, Record, SalesforceSoap};
+    /// let sf = SalesforceSoap::builder()
+    ///     .endpoint("https://login.salesforce.com/services/Soap/u/58.0")
+    ///     .credentials("user@example.com", "password+securitytoken")
+    ///     .build()?;
+    /// let mut contacts = Client::new(sf)
+    ///     .query_all("select Id, LastName, Account.Name from Contact")
+    ///     .batch_size(500)
+    ///     .records::<Record>();
+    /// while let Some(contact) = contacts.try_next().await? {
+    ///     println!("{contact:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    SalesforceSoap;
+    /// Settings for a [`SalesforceSoap`]: setters never fail,
+    /// [`SalesforceSoapBuilder::build`] checks.
+    SalesforceSoapBuilder {
+        idle_limit: DEFAULT_IDLE_LIMIT,
+        dialect: DIALECT,
+        calls: CALLS,
+        read: parse::query_response,
+        name: "Salesforce SOAP partner",
+        endpoint: "The partner endpoint, e.g. `https://login.salesforce.com/services/Soap/u/58.0` \
+                   (with a given session and no credentials: the `serverUrl` it belongs to).",
+        session: "An existing session id, sent in `SessionHeader/sessionId` to the endpoint; \
+                  with credentials too, it is used until refused.",
+        credentials: "A username and password (with the security token appended, if your org \
+                      needs one): `login` runs on first use (and again when the session is \
+                      refused), and its `serverUrl` receives the calls that follow.",
+        origin: "Follow a login `serverUrl` on another origin than the endpoint (default off: \
+                 the session would be sent to a host you did not name). Real logins at \
+                 `login.salesforce.com` answer with the org's own host, so turn this on for them.",
     }
 }
 
@@ -110,27 +101,6 @@ impl QuerySource for SalesforceSoap {
 
     fn next_page<'a>(&'a self, cursor: &'a Cursor) -> BoxFuture<'a, Result<Page>> {
         Box::pin(async move { self.call(QueryCall::more(&DIALECT, cursor)?).await })
-    }
-}
-
-soap_builder! {
-    /// Settings for a [`SalesforceSoap`]: setters never fail,
-    /// [`SalesforceSoapBuilder::build`] checks.
-    SalesforceSoapBuilder => SalesforceSoap {
-        idle_limit: DEFAULT_IDLE_LIMIT,
-        dialect: DIALECT,
-        calls: CALLS,
-        name: "Salesforce SOAP partner",
-        endpoint: "The partner endpoint, e.g. `https://login.salesforce.com/services/Soap/u/58.0` \
-                   (with a given session and no credentials: the `serverUrl` it belongs to).",
-        session: "An existing session id, sent in `SessionHeader/sessionId` to the endpoint; \
-                  with credentials too, it is used until refused.",
-        credentials: "A username and password (with the security token appended, if your org \
-                      needs one): `login` runs on first use (and again when the session is \
-                      refused), and its `serverUrl` receives the calls that follow.",
-        origin: "Follow a login `serverUrl` on another origin than the endpoint (default off: \
-                 the session would be sent to a host you did not name). Real logins at \
-                 `login.salesforce.com` answer with the org's own host, so turn this on for them.",
     }
 }
 

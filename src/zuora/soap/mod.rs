@@ -14,12 +14,10 @@ pub(crate) mod parse;
 mod wsdl_check;
 
 use crate::source::BoxFuture;
-use crate::xml::session::{QueryCall, SoapBackend, soap_builder};
+use crate::xml::session::{QueryCall, soap_backend};
 use crate::{BackendKind, Capabilities, Cursor, Error, Page, Query, QuerySource, Result, Scope};
 use envelope::CALLS;
 use parse::DIALECT;
-use std::fmt;
-use std::sync::Arc;
 
 /// `http://api.zuora.com/`: operations, headers, `QueryResult`, `LoginResult`.
 pub(crate) const API_NS: &str = "http://api.zuora.com/";
@@ -30,52 +28,41 @@ pub(crate) const FAULT_NS: &str = "http://fault.api.zuora.com/";
 
 const KIND: BackendKind = BackendKind::ZuoraSoap;
 
-/// A Zuora SOAP API endpoint (`https://<host>/apps/services/a/<version>`), paged
-/// with `query` and `queryMore`. Cheap to clone.
-///
-/// ```no_run
-/// # async fn f() -> querymore::Result<()> {
-/// use querymore::{Client, Record, ZuoraSoap};
-/// let zuora = ZuoraSoap::builder()
-///     .endpoint("https://apisandbox.zuora.com/apps/services/a/78.0")
-///     .credentials("user@example.com", "password")
-///     .build()?;
-/// let mut accounts = Client::new(zuora)
-///     .query("select Id, Name from Account")
-///     .batch_size(500)
-///     .records::<Record>();
-/// while let Some(account) = accounts.try_next().await? {
-///     println!("{account:?}");
-/// }
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct ZuoraSoap {
-    inner: Arc<SoapBackend>,
-}
-
-impl fmt::Debug for ZuoraSoap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.debug("ZuoraSoap", f)
-    }
-}
-
-impl ZuoraSoap {
-    /// A builder: set the endpoint and a session or a username and password.
-    pub fn builder() -> ZuoraSoapBuilder {
-        ZuoraSoapBuilder::new()
-    }
-
-    /// The endpoint calls start at (`login`, or every call with a given session).
-    pub fn endpoint(&self) -> &str {
-        self.inner.caller.endpoint.as_str()
-    }
-
-    async fn call(&self, call: QueryCall<'_>) -> Result<Page> {
-        self.inner
-            .caller
-            .query(&CALLS, call, parse::query_response)
-            .await
+soap_backend! {
+    /// A Zuora SOAP API endpoint (`https://<host>/apps/services/a/<version>`), paged
+    /// with `query` and `queryMore`. Cheap to clone.
+    ///
+    /// ```no_run
+    /// # async fn f() -> querymore::Result<()> {
+    /// use querymore::{Client, Record, ZuoraSoap};
+    /// let zuora = ZuoraSoap::builder()
+    ///     .endpoint("https://apisandbox.zuora.com/apps/services/a/78.0")
+    ///     .credentials("user@example.com", "password")
+    ///     .build()?;
+    /// let mut accounts = Client::new(zuora)
+    ///     .query("select Id, Name from Account")
+    ///     .batch_size(500)
+    ///     .records::<Record>();
+    /// while let Some(account) = accounts.try_next().await? {
+    ///     println!("{account:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ZuoraSoap;
+    /// Settings for a [`ZuoraSoap`]: setters never fail, [`ZuoraSoapBuilder::build`] checks.
+    ZuoraSoapBuilder {
+        idle_limit: crate::zuora::IDLE_LIMIT,
+        dialect: DIALECT,
+        calls: CALLS,
+        read: parse::query_response,
+        name: "Zuora SOAP",
+        endpoint: "The SOAP endpoint, e.g. `https://apisandbox.zuora.com/apps/services/a/78.0`.",
+        session: "An existing session id, sent in `SessionHeader/session` to the endpoint; \
+                  with credentials too, it is used until refused.",
+        credentials: "A username and password: `login` runs on first use (and again when the \
+                      session is refused), and its `ServerUrl` receives the calls that follow.",
+        origin: "Follow a login `ServerUrl` on another origin than the endpoint (default off: \
+                 the session would be sent to a host you did not name).",
     }
 }
 
@@ -103,23 +90,6 @@ impl QuerySource for ZuoraSoap {
 
     fn next_page<'a>(&'a self, cursor: &'a Cursor) -> BoxFuture<'a, Result<Page>> {
         Box::pin(async move { self.call(QueryCall::more(&DIALECT, cursor)?).await })
-    }
-}
-
-soap_builder! {
-    /// Settings for a [`ZuoraSoap`]: setters never fail, [`ZuoraSoapBuilder::build`] checks.
-    ZuoraSoapBuilder => ZuoraSoap {
-        idle_limit: crate::zuora::IDLE_LIMIT,
-        dialect: DIALECT,
-        calls: CALLS,
-        name: "Zuora SOAP",
-        endpoint: "The SOAP endpoint, e.g. `https://apisandbox.zuora.com/apps/services/a/78.0`.",
-        session: "An existing session id, sent in `SessionHeader/session` to the endpoint; \
-                  with credentials too, it is used until refused.",
-        credentials: "A username and password: `login` runs on first use (and again when the \
-                      session is refused), and its `ServerUrl` receives the calls that follow.",
-        origin: "Follow a login `ServerUrl` on another origin than the endpoint (default off: \
-                 the session would be sent to a host you did not name).",
     }
 }
 
