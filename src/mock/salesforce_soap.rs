@@ -472,6 +472,30 @@ mod tests {
         assert!(text.contains("<size>7</size>"), "{text}");
     }
 
+    /// The wire shape of a `queryAll` page and a fault, as a third-party
+    /// client sees them (canonical form).
+    #[cfg(feature = "testing")]
+    #[test]
+    fn mock_wire_shape_snapshot() {
+        let bodies = pages(
+            "Contact",
+            &["Id", "FirstName", "LastName", "IsDeleted", "Account.Name"],
+            true,
+            2,
+        );
+        let page = crate::testing::canonical_xml(&bodies[0]).unwrap();
+        let fault = crate::testing::canonical_xml(&DIALECT.fault_body(&Fault::new(
+            "INVALID_QUERY_LOCATOR",
+            "InvalidQueryLocatorFault",
+            "invalid query locator",
+        )))
+        .unwrap();
+        crate::xml::testing::snapshot_settings().bind(|| {
+            insta::assert_snapshot!("salesforce_soap__mock_query_all_page", page);
+            insta::assert_snapshot!("salesforce_soap__mock_invalid_query_locator_fault", fault);
+        });
+    }
+
     #[test]
     fn nulls_are_nil_and_datetimes_end_in_z() {
         let bodies = pages("Account", &["LastInvoiceDate", "CreatedDate"], false, 10);
