@@ -333,6 +333,29 @@ async fn salesforce_soap_refused_session_logs_in_again_and_the_query_continues()
 }
 
 #[tokio::test]
+async fn salesforce_soap_given_session_is_used_until_refused_then_credentials_log_in() {
+    let (mock, clock) = mock_with(Dataset::sample(450)).await;
+    let creds = mock.credentials();
+    let source = SalesforceSoap::builder()
+        .endpoint(mock.salesforce_soap_endpoint())
+        .session(creds.session_id.clone())
+        .credentials(creds.username.clone(), creds.password.clone())
+        .build()
+        .unwrap();
+    let c = client(source, &clock);
+    let mut pages = c.query("select Id from Account").batch_size(200).pages();
+    pages.try_next().await.unwrap();
+    assert_eq!(count(&mock, "login"), 0, "the given session needs no login");
+    mock.faults().push(MockFault::ExpireSession);
+    let mut n = 200;
+    while let Some(p) = pages.try_next().await.unwrap() {
+        n += p.records.len();
+    }
+    assert_eq!(n, 450);
+    assert_eq!(count(&mock, "login"), 1);
+}
+
+#[tokio::test]
 async fn salesforce_soap_refused_static_session_is_an_invalid_session() {
     let (mock, clock) = mock_with(Dataset::sample(5)).await;
     let source = SalesforceSoap::builder()
