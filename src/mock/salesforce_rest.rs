@@ -17,7 +17,7 @@
 //!   relationships nested, child subqueries as `{totalSize, done, records}`.
 
 mod json;
-mod subquery;
+pub(super) mod subquery;
 
 use super::cursors::{CursorError, ServedPage};
 use super::http::{bearer, salesforce_error};
@@ -252,7 +252,7 @@ pub(super) fn parse_locator(locator: &str) -> Option<(&str, usize)> {
 }
 
 /// What a locator id says: whether deleted rows are in, and which table.
-fn locator_scope(id: &str) -> Option<(bool, usize)> {
+pub(super) fn locator_scope(id: &str) -> Option<(bool, usize)> {
     let include_deleted = match id.as_bytes().first()? {
         b'A' => true,
         b'Q' => false,

@@ -29,20 +29,26 @@
 //!
 //! Injected faults: `ExpireSession` ends the request's session and answers
 //! with the invalid-session fault; `InvalidLocator` answers the next
-//! `queryMore` with the invalid-locator fault. Child subqueries are not served
-//! here (the REST mock serves them; the client reads them from either).
+//! `queryMore` with the invalid-locator fault.
+//!
+//! Child subqueries (`select Name, (select LastName from Contacts) from
+//! Account`) are planned as the REST mock plans them and written as the
+//! relationship typed `QueryResult` (every child row, `done` true) in the
+//! partner namespace, or `xsi:nil="true"` for a parent without children.
 
 use super::cursors::{CursorError, ServedPage};
 use super::dataset::Table;
-use super::salesforce_rest::{locator_id, parse_locator};
-use super::select::{self, SelectError};
+use super::salesforce_rest::subquery::{self, ChildQuery, ChildRows, page_rows};
+use super::salesforce_rest::{locator_id, locator_scope, parse_locator};
+use super::select::SelectError;
 use super::soap::{MockDialect, SoapFault as Fault, delay, login_accepted, server_url};
 use super::{InjectedFault, MockFault, MockState, SALESFORCE_SOAP_PATH};
 use crate::salesforce::soap::parse::{NAMESPACES, PARTNER};
 use crate::salesforce::soap::{FAULT_NS, PARTNER_NS, SOBJECT_NS};
 use crate::xml::XSI;
+use crate::xml::dialect::QueryOp;
 use crate::xml::fault::FaultStyle;
-use crate::xml::query_result::{ResultPage, ResultStyle, write_query_response};
+use crate::xml::query_result::{ResultPage, ResultStyle, write_query_response, write_query_result};
 use crate::xml::request::SoapRequest;
 use crate::xml::writer::{XmlWriter, begin_response, begin_response_with_header, end_response};
 use crate::{BackendKind, Record, Value};
@@ -215,31 +221,35 @@ async fn query(
     let batch = batch_size(req)?.unwrap_or(DEFAULT_BATCH);
     let text = req.param("queryString").unwrap_or_default();
     let dataset = state.dataset();
-    let select = select::parse(text, dataset.tables()).map_err(|e| select_fault(text, &e))?;
-    let (index, table) = dataset
+    let (index, fields) = subquery::plan(text, dataset).map_err(|e| select_fault(text, &e))?;
+    let table = dataset
         .tables()
-        .enumerate()
-        .find(|(_, t)| t.name() == select.object)
-        .ok_or_else(|| select_fault(text, &SelectError::UnknownObject(select.object.clone())))?;
+        .nth(index)
+        .ok_or_else(|| select_fault(text, &SelectError::UnknownObject(text.to_owned())))?;
     let cursors = state.cursors();
     let id = locator_id(all, index, cursors.next_id());
     let page = cursors.open(
         dataset,
         id.clone(),
         table,
-        select.fields,
+        fields,
         all,
         batch,
         &session,
         state.clock().now(),
     );
     delay(state, page.records.len()).await;
-    let response = if all {
-        "queryAllResponse"
+    let op = if all {
+        QueryOp::QueryAll
     } else {
-        "queryResponse"
+        QueryOp::Query
     };
-    Ok(query_body(state, response, table, &id, &page))
+    let at = Position {
+        table,
+        include_deleted: all,
+        start: 0,
+    };
+    Ok(query_body(state, op, &at, &id, &page))
 }
 
 async fn query_more(
@@ -260,29 +270,38 @@ async fn query_more(
     if injected == Some(&MockFault::InvalidLocator) {
         return Err(invalid());
     }
-    let (id, offset) = parse_locator(locator).ok_or_else(invalid)?;
+    let (id, start) = parse_locator(locator).ok_or_else(invalid)?;
+    let (include_deleted, index) = locator_scope(id).ok_or_else(invalid)?;
     let dataset = state.dataset();
+    let table = dataset.tables().nth(index).ok_or_else(invalid)?;
     let page = state
         .cursors()
-        .next(dataset, id, offset, batch, state.clock().now())
+        .next(dataset, id, start, batch, state.clock().now())
         .map_err(|e| match e {
             CursorError::Expired | CursorError::Unknown => invalid(),
         })?;
-    let table = page
-        .records
-        .first()
-        .and_then(Record::object_type)
-        .and_then(|t| dataset.table(t))
-        .ok_or_else(invalid)?;
     delay(state, page.records.len()).await;
-    Ok(query_body(state, "queryMoreResponse", table, id, &page))
+    let at = Position {
+        table,
+        include_deleted,
+        start,
+    };
+    Ok(query_body(state, QueryOp::QueryMore, &at, id, &page))
 }
 
-/// A query response for one served page of `table` rows.
+/// Where a served page was cut from.
+struct Position<'a> {
+    table: &'a dyn Table,
+    include_deleted: bool,
+    /// The raw row position of its first record.
+    start: usize,
+}
+
+/// A query response for one served page.
 fn query_body(
     state: &MockState,
-    response: &str,
-    table: &dyn Table,
+    op: QueryOp,
+    at: &Position<'_>,
     id: &str,
     page: &ServedPage,
 ) -> Vec<u8> {
@@ -310,39 +329,63 @@ fn query_body(
         query_locator: locator.as_deref(),
         size: page.total as u64,
     };
-    // The object types of relationships, from a full row of the table.
-    let sample = (!table.is_empty()).then(|| table.row(0));
-    write_query_response(&mut w, &RESULT_STYLE, response, &result, |w| {
-        for record in &page.records {
-            w.start("", "records", &[("xsi:type", "sf:sObject")]);
-            write_sobject(w, record, sample.as_ref());
-            w.end("", "records");
+    // The full rows behind the projected ones: ids, relationship types, children.
+    let full = page_rows(at.table, at.start, at.include_deleted, page.records.len());
+    let children = ChildRows::of_page(state.dataset(), &page.records, at.include_deleted);
+    write_query_response(&mut w, &RESULT_STYLE, op.response(), &result, |w| {
+        for (i, record) in page.records.iter().enumerate() {
+            write_records(w, record, full.get(i), &children);
         }
     });
     end_response(w)
 }
 
+/// One `records` element.
+fn write_records(
+    w: &mut XmlWriter,
+    record: &Record,
+    full: Option<&Record>,
+    children: &[ChildRows<'_>],
+) {
+    w.start("", "records", &[("xsi:type", "sf:sObject")]);
+    write_sobject(w, record, full, children);
+    w.end("", "records");
+}
+
 /// An sObject's children: `sf:type`, `sf:Id`, then the fields in order.
-/// `full` is a full row of the same object, for relationship types.
-fn write_sobject(w: &mut XmlWriter, record: &Record, full: Option<&Record>) {
-    w.leaf("sf", "type", record.object_type().unwrap_or("sObject"));
+/// `full` is the full row behind `record`, for relationship types and the
+/// parent id of child subqueries.
+fn write_sobject(
+    w: &mut XmlWriter,
+    record: &Record,
+    full: Option<&Record>,
+    children: &[ChildRows<'_>],
+) {
+    let object = record
+        .object_type()
+        .or_else(|| full.and_then(Record::object_type))
+        .unwrap_or("sObject");
+    w.leaf("sf", "type", object);
     match record.get("Id").and_then(Value::to_text) {
         Some(id) => w.leaf("sf", "Id", &id),
         None => w.empty("sf", "Id", &[("xsi:nil", "true")]),
     }
     for (name, value) in record.fields() {
+        if let Some(query) = ChildQuery::decode(name) {
+            let parent = full.and_then(|f| f.get("Id")).and_then(Value::as_str);
+            let rows = children
+                .iter()
+                .find(|c| c.query == query)
+                .and_then(|c| c.rows(parent));
+            write_child_result(w, &query.relationship, rows);
+            continue;
+        }
         match value {
             Value::Null | Value::List(_) => w.empty("sf", name, &[("xsi:nil", "true")]),
             Value::Record(inner) => {
                 let full_inner = full.and_then(|f| f.get(name)).and_then(Value::as_record);
-                let mut typed = (**inner).clone();
-                if typed.object_type().is_none()
-                    && let Some(t) = full_inner.and_then(Record::object_type)
-                {
-                    typed.set_object_type(t);
-                }
                 w.start("sf", name, &[("xsi:type", "sf:sObject")]);
-                write_sobject(w, &typed, full_inner);
+                write_sobject(w, inner, full_inner, &[]);
                 w.end("sf", name);
             }
             other => {
@@ -352,6 +395,31 @@ fn write_sobject(w: &mut XmlWriter, record: &Record, full: Option<&Record>) {
             }
         }
     }
+}
+
+/// A child subquery's `QueryResult` (all its rows, done), or nil when the
+/// parent has none.
+fn write_child_result(
+    w: &mut XmlWriter,
+    relationship: &str,
+    rows: Option<(Vec<Record>, Vec<Record>)>,
+) {
+    let Some((full, projected)) = rows else {
+        w.empty("sf", relationship, &[("xsi:nil", "true")]);
+        return;
+    };
+    w.start("sf", relationship, &[("xsi:type", "QueryResult")]);
+    let result = ResultPage {
+        done: true,
+        query_locator: None,
+        size: projected.len() as u64,
+    };
+    write_query_result(w, &RESULT_STYLE, &result, |w| {
+        for (record, full) in projected.iter().zip(&full) {
+            write_records(w, record, Some(full), &[]);
+        }
+    });
+    w.end("sf", relationship);
 }
 
 /// A value as the partner API writes it: date-times end in `Z`.
@@ -391,14 +459,20 @@ mod tests {
         let id = "Q02000000001AAA";
         let mut page = store.open(ds, id.into(), table, fields, all, batch, "s", now);
         let first = if all {
-            "queryAllResponse"
+            QueryOp::QueryAll
         } else {
-            "queryResponse"
+            QueryOp::Query
         };
-        let mut out = vec![query_body(&st, first, table, id, &page)];
+        let mut at = Position {
+            table,
+            include_deleted: all,
+            start: 0,
+        };
+        let mut out = vec![query_body(&st, first, &at, id, &page)];
         while let Some(next) = page.next {
             page = store.next(ds, id, next, None, now).unwrap();
-            out.push(query_body(&st, "queryMoreResponse", table, id, &page));
+            at.start = next;
+            out.push(query_body(&st, QueryOp::QueryMore, &at, id, &page));
         }
         out
     }
@@ -497,6 +571,74 @@ mod tests {
     }
 
     #[test]
+    fn child_subqueries_are_query_results_that_follow_the_wsdl() {
+        let rec = |t: &str, pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .fold(Record::new().with_object_type(t), |r, (k, v)| r.with(k, *v))
+        };
+        let ds = Dataset::empty()
+            .with_records(
+                "Account",
+                vec![
+                    rec("Account", &[("Id", "001A"), ("Name", "A")]),
+                    rec("Account", &[("Id", "001B"), ("Name", "B")]),
+                ],
+            )
+            .with_records(
+                "Contact",
+                vec![
+                    rec(
+                        "Contact",
+                        &[("Id", "003A"), ("AccountId", "001A"), ("LastName", "X")],
+                    ),
+                    rec(
+                        "Contact",
+                        &[("Id", "003B"), ("AccountId", "001A"), ("LastName", "Y")],
+                    ),
+                ],
+            );
+        let st = crate::mock::MockServer::builder().dataset(ds).into_state();
+        let (index, fields) = subquery::plan(
+            "select Name, (select LastName from Contacts) from Account",
+            st.dataset(),
+        )
+        .unwrap();
+        let table = st.dataset().tables().nth(index).unwrap();
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let page = st.cursors().open(
+            st.dataset(),
+            "Q00000000001AAA".into(),
+            table,
+            fields,
+            false,
+            10,
+            "s",
+            now,
+        );
+        let at = Position {
+            table,
+            include_deleted: false,
+            start: 0,
+        };
+        let body = query_body(&st, QueryOp::Query, &at, "Q00000000001AAA", &page);
+        wsdl()
+            .check_envelope(&body)
+            .unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&body)));
+        let text = String::from_utf8(body).unwrap();
+        assert!(
+            text.contains(
+                "<sf:Contacts xsi:type=\"QueryResult\"><done>true</done>\
+                 <queryLocator xsi:nil=\"true\"/><records xsi:type=\"sf:sObject\">\
+                 <sf:type>Contact</sf:type><sf:Id xsi:nil=\"true\"/><sf:LastName>X</sf:LastName>"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("<size>2</size></sf:Contacts>"), "{text}");
+        assert!(text.contains("<sf:Contacts xsi:nil=\"true\"/>"), "{text}");
+    }
+
+    #[test]
     fn nulls_are_nil_and_datetimes_end_in_z() {
         let bodies = pages("Account", &["LastInvoiceDate", "CreatedDate"], false, 10);
         let text = String::from_utf8(bodies[0].clone()).unwrap();
@@ -520,7 +662,7 @@ mod tests {
             ("select Id from Nope", "InvalidSObjectFault"),
             ("select Bogus from Account", "InvalidFieldFault"),
         ] {
-            let f = select_fault(q, &select::parse(q, ds.tables()).unwrap_err());
+            let f = select_fault(q, &crate::mock::select::parse(q, ds.tables()).unwrap_err());
             assert_eq!(f.detail, detail);
             assert!(
                 wsdl.contains(&format!("<enumeration value=\"{}\"/>", f.code)),

@@ -222,6 +222,21 @@ pub(crate) fn write_query_response(
         Some(t) => w.start(p, "result", &[("xsi:type", t)]),
         None => w.start(p, "result", &[]),
     }
+    write_query_result(w, style, page, records);
+    w.end(p, "result");
+    w.end(p, response);
+}
+
+/// Writes a `QueryResult`'s children — `done`, `queryLocator`, the records,
+/// `size` — into an open element (`result`, or a child subquery's relationship).
+#[cfg_attr(not(feature = "mock"), allow(dead_code))]
+pub(crate) fn write_query_result(
+    w: &mut XmlWriter,
+    style: &ResultStyle,
+    page: &ResultPage<'_>,
+    records: impl FnOnce(&mut XmlWriter),
+) {
+    let p = style.prefix;
     w.leaf(p, "done", if page.done { "true" } else { "false" });
     match page.query_locator {
         Some(l) => w.leaf(p, "queryLocator", l),
@@ -234,8 +249,6 @@ pub(crate) fn write_query_response(
     }
     records(w);
     w.leaf(p, "size", &page.size.to_string());
-    w.end(p, "result");
-    w.end(p, response);
 }
 
 #[cfg(test)]

@@ -196,6 +196,79 @@ async fn salesforce_soap_doubled_id_and_nested_relationship_from_the_mock() {
 }
 
 #[tokio::test]
+async fn salesforce_soap_child_subqueries_read_as_lists_the_same_as_over_rest() {
+    let account = |id: &str, name: &str| {
+        Record::new()
+            .with_object_type("Account")
+            .with("Id", id)
+            .with("Name", name)
+    };
+    let contact = |id: &str, account_id: &str, last: &str| {
+        Record::new()
+            .with_object_type("Contact")
+            .with("Id", id)
+            .with("AccountId", account_id)
+            .with("LastName", last)
+    };
+    let dataset = Dataset::empty()
+        .with_records(
+            "Account",
+            vec![
+                account("001A", "GenePoint"),
+                account("001B", "United Oil"),
+                account("001C", "Lonely & Co"),
+            ],
+        )
+        .with_records(
+            "Contact",
+            vec![
+                contact("003A", "001A", "Frank"),
+                contact("003B", "001B", "Gonzalez"),
+                contact("003C", "001A", "Green"),
+            ],
+        );
+    let (mock, clock) = mock_with(dataset).await;
+    let q = "SELECT Name, (SELECT Id, LastName FROM Contacts) FROM Account";
+    let soap = client(partner(&mock), &clock)
+        .query(q)
+        .records::<Record>()
+        .try_collect()
+        .await
+        .unwrap();
+    let names = |r: &Record| match r.get("Contacts") {
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(Value::as_record)
+            .map(|c| {
+                assert_eq!(c.object_type(), Some("Contact"));
+                c.get("LastName")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect::<Vec<_>>(),
+        Some(Value::Null) => Vec::new(),
+        other => panic!("expected a list, got {other:?}"),
+    };
+    assert_eq!(names(&soap[0]), ["Frank", "Green"]);
+    assert_eq!(names(&soap[1]), ["Gonzalez"]);
+    assert_eq!(soap[2].get("Contacts"), Some(&Value::Null));
+    // The REST mock serves the same query; the records are the same.
+    let rest = querymore::SalesforceRest::builder()
+        .instance_url(mock.uri())
+        .access_token(mock.credentials().access_token.as_str())
+        .build()
+        .unwrap();
+    let over_rest = client(rest, &clock)
+        .query(q)
+        .records::<Record>()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(soap, over_rest);
+}
+
+#[tokio::test]
 async fn salesforce_soap_records_read_into_a_typed_struct() {
     #[derive(serde::Deserialize, Debug)]
     #[serde(rename_all = "PascalCase")]
