@@ -5,7 +5,9 @@
 //! relationships, `LimitInfoHeader`, login and session handling, typed faults,
 //! the conformance suite, and snapshots of every envelope sent.
 
-use crate::support::{client, conformance_over_mock, count_bodies, id_of, ids, mock_with};
+use crate::support::{
+    accounts_with_contacts, client, conformance_over_mock, count_bodies, id_of, ids, mock_with,
+};
 use chrono::TimeDelta;
 use querymore::mock::{Dataset, MockFault, MockServer};
 use querymore::{
@@ -197,36 +199,18 @@ async fn salesforce_soap_doubled_id_and_nested_relationship_from_the_mock() {
 
 #[tokio::test]
 async fn salesforce_soap_child_subqueries_read_as_lists_the_same_as_over_rest() {
-    let account = |id: &str, name: &str| {
-        Record::new()
-            .with_object_type("Account")
-            .with("Id", id)
-            .with("Name", name)
-    };
-    let contact = |id: &str, account_id: &str, last: &str| {
-        Record::new()
-            .with_object_type("Contact")
-            .with("Id", id)
-            .with("AccountId", account_id)
-            .with("LastName", last)
-    };
-    let dataset = Dataset::empty()
-        .with_records(
-            "Account",
-            vec![
-                account("001A", "GenePoint"),
-                account("001B", "United Oil"),
-                account("001C", "Lonely & Co"),
-            ],
-        )
-        .with_records(
-            "Contact",
-            vec![
-                contact("003A", "001A", "Frank"),
-                contact("003B", "001B", "Gonzalez"),
-                contact("003C", "001A", "Green"),
-            ],
-        );
+    let dataset = accounts_with_contacts(
+        &[
+            ("001A", "GenePoint"),
+            ("001B", "United Oil"),
+            ("001C", "Lonely & Co"),
+        ],
+        &[
+            ("003A", "001A", "Frank"),
+            ("003B", "001B", "Gonzalez"),
+            ("003C", "001A", "Green"),
+        ],
+    );
     let (mock, clock) = mock_with(dataset).await;
     let q = "SELECT Name, (SELECT Id, LastName FROM Contacts) FROM Account";
     let soap = client(partner(&mock), &clock)

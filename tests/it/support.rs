@@ -89,3 +89,33 @@ pub async fn conformance_over_mock(
     );
     passed
 }
+
+/// A data set of `Account`s `(Id, Name)` and their `Contact`s
+/// `(Id, AccountId, LastName)`, for child subqueries.
+pub fn accounts_with_contacts(
+    accounts: &[(&str, &str)],
+    contacts: &[(&str, &str, &str)],
+) -> Dataset {
+    let accounts = accounts
+        .iter()
+        .map(|(id, name)| {
+            Record::new()
+                .with_object_type("Account")
+                .with("Id", *id)
+                .with("Name", *name)
+        })
+        .collect();
+    let contacts = contacts
+        .iter()
+        .map(|(id, account_id, last)| {
+            Record::new()
+                .with_object_type("Contact")
+                .with("Id", *id)
+                .with("AccountId", *account_id)
+                .with("LastName", *last)
+        })
+        .collect();
+    Dataset::empty()
+        .with_records("Account", accounts)
+        .with_records("Contact", contacts)
+}
