@@ -3,4 +3,5 @@
 
 mod conformance;
 mod paging;
+mod prefetch;
 mod support;
