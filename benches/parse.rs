@@ -1,0 +1,227 @@
+//! Parse benchmarks: each of the crate's parse paths against its limit on the
+//! same bytes, in the same run (round-robin, medians, paired ratios). Prints a
+//! markdown section for BENCHMARKS.md.
+//!
+//! `cargo bench --bench parse` (rounds: `BENCH_ROUNDS`, default 41).
+
+#[path = "common/baselines.rs"]
+mod baselines;
+#[path = "common/payloads.rs"]
+mod payloads;
+#[path = "common/timing.rs"]
+mod timing;
+
+use payloads::{Contact, InvoiceItem};
+use std::hint::black_box;
+use timing::{Case, Measured, ms, paired_ratio};
+
+/// A row of the report: which case, compared with which baseline, and the
+/// target ratio (`None`: shown for reference).
+struct Row {
+    case: &'static str,
+    base: &'static str,
+    target: Option<f64>,
+    note: &'static str,
+}
+
+fn find<'a>(m: &'a [Measured], name: &str) -> &'a Measured {
+    m.iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no case {name}"))
+}
+
+fn report(title: &str, bytes: usize, records: usize, measured: &[Measured], rows: &[Row]) {
+    println!(
+        "\n### {title}\n\n{:.2} MB, {records} records per run; {} rounds.\n",
+        bytes as f64 / 1e6,
+        measured.first().map_or(0, |m| m.times.len())
+    );
+    println!("| path | median | MB/s | records/s | ratio | vs | target | met |");
+    println!("|---|---:|---:|---:|---:|---|---:|---|");
+    for row in rows {
+        let m = find(measured, row.case);
+        let base = find(measured, row.base);
+        let secs = m.median.as_secs_f64();
+        let ratio = paired_ratio(m, base);
+        let (target, met) = match row.target {
+            Some(t) => (
+                format!("≤ {t:.2}x"),
+                if ratio <= t { "yes" } else { "**no**" },
+            ),
+            None => ("".into(), ""),
+        };
+        println!(
+            "| {}{} | {} ms | {:.0} | {:.0}k | {:.2}x | {} | {} | {} |",
+            row.case,
+            row.note,
+            ms(m.median),
+            bytes as f64 / 1e6 / secs,
+            records as f64 / secs / 1e3,
+            ratio,
+            row.base,
+            target,
+            met
+        );
+    }
+}
+
+fn check_counts(measured: &[Measured], expected: usize) {
+    for m in measured {
+        assert_eq!(m.count, expected, "{} read {} records", m.name, m.count);
+    }
+}
+
+fn main() {
+    let rounds = timing::rounds(41);
+    let warmup = 3;
+    println!("## Parse paths (`cargo bench --bench parse`)");
+
+    // ---- Zuora SOAP -------------------------------------------------------------
+    let soap = payloads::zuora_soap_page(2000);
+    let sample = baselines::xml_handwritten(&soap);
+    assert_eq!(sample, baselines::xml_serde(&soap), "the baselines agree");
+    let mut cases = vec![
+        Case::new("quick-xml read_event loop", || {
+            baselines::xml_read_event(black_box(&soap))
+        }),
+        Case::new("quick-xml read_event_into loop", || {
+            baselines::xml_read_event_into(black_box(&soap))
+        }),
+        Case::new("quick-xml serde → struct", || {
+            baselines::xml_serde(black_box(&soap)).len()
+        }),
+        Case::new("hand-written extractor → struct", || {
+            baselines::xml_handwritten(black_box(&soap)).len()
+        }),
+    ];
+    let mut rows = vec![
+        Row {
+            case: "quick-xml read_event loop",
+            base: "quick-xml read_event loop",
+            target: None,
+            note: " (limit)",
+        },
+        Row {
+            case: "quick-xml read_event_into loop",
+            base: "quick-xml read_event loop",
+            target: None,
+            note: "",
+        },
+        Row {
+            case: "quick-xml serde → struct",
+            base: "quick-xml read_event loop",
+            target: None,
+            note: "",
+        },
+        Row {
+            case: "hand-written extractor → struct",
+            base: "quick-xml read_event loop",
+            target: None,
+            note: "",
+        },
+    ];
+    crate_soap(&soap, &sample, &mut cases, &mut rows);
+    let measured = timing::run(&mut cases, warmup, rounds);
+    check_counts(&measured, 2000);
+    report(
+        "Zuora SOAP `queryResponse`, 2000 `InvoiceItem` × 13 fields",
+        soap.len(),
+        2000,
+        &measured,
+        &rows,
+    );
+    drop(cases);
+
+    // ---- Salesforce REST ----------------------------------------------------------
+    let rest = payloads::salesforce_rest_page(2000);
+    let typed = baselines::json_typed(&rest);
+    let mut cases = vec![
+        Case::new("serde_json → Value", || {
+            baselines::json_value(black_box(&rest))
+        }),
+        Case::new("serde_json → struct", || {
+            baselines::json_typed(black_box(&rest)).len()
+        }),
+    ];
+    let mut rows = vec![
+        Row {
+            case: "serde_json → Value",
+            base: "serde_json → Value",
+            target: None,
+            note: " (limit)",
+        },
+        Row {
+            case: "serde_json → struct",
+            base: "serde_json → Value",
+            target: None,
+            note: " (limit, typed)",
+        },
+    ];
+    crate_rest(&rest, &typed, &mut cases, &mut rows);
+    let measured = timing::run(&mut cases, warmup, rounds);
+    check_counts(&measured, 2000);
+    report(
+        "Salesforce REST query page, 2000 Contacts",
+        rest.len(),
+        2000,
+        &measured,
+        &rows,
+    );
+    drop(cases);
+
+    // ---- Salesforce Bulk 2.0 CSV --------------------------------------------------
+    let csv = payloads::bulk_csv_chunk(50_000);
+    let mut cases = vec![
+        Case::new("csv ByteRecord loop", || {
+            baselines::csv_byte_records(black_box(&csv))
+        }),
+        Case::new("csv serde → struct", || {
+            baselines::csv_serde(black_box(&csv)).len()
+        }),
+    ];
+    let mut rows = vec![
+        Row {
+            case: "csv ByteRecord loop",
+            base: "csv ByteRecord loop",
+            target: None,
+            note: " (limit)",
+        },
+        Row {
+            case: "csv serde → struct",
+            base: "csv ByteRecord loop",
+            target: None,
+            note: "",
+        },
+    ];
+    crate_bulk(&csv, &mut cases, &mut rows);
+    let measured = timing::run(&mut cases, warmup, rounds.div_ceil(2));
+    check_counts(&measured, 50_000);
+    report(
+        "Salesforce Bulk 2.0 CSV chunk, 50,000 quoted rows",
+        csv.len(),
+        50_000,
+        &measured,
+        &rows,
+    );
+}
+
+/// The crate's Zuora SOAP parser, once that backend is in.
+fn crate_soap<'a>(
+    _soap: &'a [u8],
+    _sample: &'a [InvoiceItem],
+    _cases: &mut Vec<Case<'a>>,
+    _rows: &mut Vec<Row>,
+) {
+}
+
+/// The crate's Salesforce REST parser, once that backend is in.
+fn crate_rest<'a>(
+    _rest: &'a [u8],
+    _typed: &'a [Contact],
+    _cases: &mut Vec<Case<'a>>,
+    _rows: &mut Vec<Row>,
+) {
+}
+
+/// The crate's Bulk CSV parser, once that backend is in.
+fn crate_bulk<'a>(_csv: &'a [u8], _cases: &mut Vec<Case<'a>>, _rows: &mut Vec<Row>) {}
