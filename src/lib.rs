@@ -42,9 +42,11 @@ pub use page::{LimitInfo, Page, Pages, Records};
 pub use query::{BatchSizeRange, Query, Scope};
 pub use record::{Record, Value};
 pub use retry::RetryPolicy;
+pub use salesforce::rest::SalesforceRest;
 pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
+pub use zuora::rest::ZuoraRest;
 
 #[cfg(feature = "test-util")]
 pub mod conformance;

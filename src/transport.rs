@@ -225,12 +225,17 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// True when a body looks like an HTML page (a login or error page).
+/// True when a body looks like an HTML page (a login or error page): it starts,
+/// after white space and a byte-order mark, with a doctype or an `<html>` /
+/// `<head>` / `<body>` tag. Data that merely contains such text is not HTML.
 pub(crate) fn looks_like_html(body: &[u8]) -> bool {
-    let head = &body[..body.len().min(512)];
-    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
-    let t = text.trim_start();
-    t.starts_with("<!doctype html") || t.starts_with("<html") || t.contains("<html")
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let head = &body[start..body.len().min(start + 16)];
+    let lower = head.to_ascii_lowercase();
+    [&b"<!doctype html"[..], b"<html", b"<head", b"<body"]
+        .iter()
+        .any(|p| lower.starts_with(p))
 }
 
 /// A short, printable excerpt of a body for error messages.

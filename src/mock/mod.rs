@@ -1,6 +1,6 @@
 //! The embedded, protocol-faithful mock server (feature `mock`): every backend on
 //! one loopback port, over a shared deterministic data set, with server-side cursor
-//! expiry on the shared [`Clock`](crate::Clock), sessions, fault injection and
+//! expiry on the shared [`Clock`], sessions, fault injection and
 //! latency. It backs the CLI's default run, this crate's tests and benchmarks, and
 //! users' own tests.
 //!

@@ -2,3 +2,4 @@
 //! API. What they share (API versions, the JSON error array) lives in `common`.
 
 pub(crate) mod common;
+pub mod rest;

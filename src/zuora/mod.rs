@@ -3,6 +3,10 @@
 
 #![allow(dead_code)] // shared; each backend uses part of it (removed once all have landed)
 
+pub mod rest;
+
+pub use rest::{ZuoraRest, ZuoraRestBuilder};
+
 use crate::BatchSizeRange;
 use chrono::TimeDelta;
 

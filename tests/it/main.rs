@@ -4,4 +4,6 @@
 mod conformance;
 mod paging;
 mod prefetch;
+mod salesforce_rest;
 mod support;
+mod zuora_rest;

@@ -1,0 +1,393 @@
+//! `SalesforceRest`: SOQL over the Salesforce REST API. The first page is
+//! `GET /services/data/vXX.X/query?q=` (or `/queryAll?q=`, deleted and archived
+//! rows included); each next page is a `GET` of the `nextRecordsUrl` the previous
+//! page named, followed only on the instance the backend was built for, so the
+//! bearer token never goes to another host. Cursors are treated as dropped after
+//! 15 idle minutes, the classic limit; from API 56.0 Salesforce keeps them up to
+//! 2 days, so raise [`SalesforceRestBuilder::idle_limit`] when your org does.
+//!
+//! ```no_run
+//! # async fn f() -> querymore::Result<()> {
+//! use querymore::{Client, SalesforceRest};
+//! let rest = SalesforceRest::builder()
+//!     .instance_url("https://na1.my.salesforce.com")
+//!     .access_token("00D...!AQ...")
+//!     .api_version("62.0")
+//!     .build()?;
+//! let mut pages = Client::new(rest).query("SELECT Id, Name FROM Account").batch_size(500).pages();
+//! while let Some(page) = pages.try_next().await? {
+//!     println!("{} of {:?}", page.records.len(), page.total_size);
+//! }
+//! # Ok(()) }
+//! ```
+
+mod parse;
+mod wire;
+
+use crate::salesforce::common::{self, DEFAULT_API_VERSION};
+use crate::source::BoxFuture;
+use crate::transport::{Http, HttpResponse};
+use crate::{
+    BackendKind, BatchSizeRange, Capabilities, Cursor, CursorToken, Error, HttpOptions, Page,
+    Query, QuerySource, Result, Scope, Secret,
+};
+use chrono::TimeDelta;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use std::fmt;
+use std::sync::Arc;
+use url::Url;
+
+const KIND: BackendKind = BackendKind::SalesforceRest;
+
+/// The page-size header Salesforce reads (a hint: pages may differ).
+const QUERY_OPTIONS: &str = "Sforce-Query-Options";
+
+/// The usage-counter header Salesforce sends with each response.
+const LIMIT_INFO: &str = "Sforce-Limit-Info";
+
+/// `batchSize` in `Sforce-Query-Options`: 200..=2000, default 2000, no zero.
+const BATCH_SIZE: BatchSizeRange =
+    BatchSizeRange::new("Sforce-Query-Options batchSize", 200, 2000, 2000);
+
+/// The classic idle limit of a query cursor.
+const DEFAULT_IDLE_LIMIT: TimeDelta = TimeDelta::minutes(15);
+
+/// A Salesforce REST query backend. Cheap to clone; `Debug` never shows the token.
+#[derive(Clone)]
+pub struct SalesforceRest {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: Http,
+    instance: Url,
+    authorization: HeaderValue,
+    version: String,
+    idle_limit: Option<TimeDelta>,
+}
+
+impl fmt::Debug for SalesforceRest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SalesforceRest")
+            .field("instance_url", &self.inner.instance.as_str())
+            .field("api_version", &self.inner.version)
+            .field("idle_limit", &self.inner.idle_limit)
+            .field("access_token", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl SalesforceRest {
+    /// A builder; `instance_url` and `access_token` are required.
+    pub fn builder() -> SalesforceRestBuilder {
+        SalesforceRestBuilder::default()
+    }
+
+    /// The instance the backend talks to (its origin only).
+    pub fn instance_url(&self) -> &Url {
+        &self.inner.instance
+    }
+
+    /// The API version every request uses (`62.0`).
+    pub fn api_version(&self) -> &str {
+        &self.inner.version
+    }
+
+    /// The URL of the first page: `…/query?q=` or `…/queryAll?q=`.
+    fn first_url(&self, query: &Query) -> Result<Url> {
+        let resource = match query.scope {
+            Scope::Active => "query",
+            Scope::All => "queryAll",
+        };
+        let path = format!("{}/{resource}", common::data_path(&self.inner.version));
+        let mut url = self
+            .inner
+            .instance
+            .join(&path)
+            .map_err(|e| Error::InvalidInput {
+                what: "instance URL",
+                reason: format!("cannot build the query URL: {e}"),
+            })?;
+        url.query_pairs_mut().append_pair("q", &query.text);
+        Ok(url)
+    }
+
+    /// Sends one GET with the bearer token and the page-size hint, and reads the page.
+    async fn fetch(&self, url: Url, batch_size: Option<u32>) -> Result<Page> {
+        let mut req = self
+            .inner
+            .http
+            .client()
+            .get(url)
+            .header(AUTHORIZATION, self.inner.authorization.clone())
+            .header(ACCEPT, "application/json");
+        if let Some(n) = batch_size {
+            req = req.header(QUERY_OPTIONS, format!("batchSize={n}"));
+        }
+        let resp = self.inner.http.execute(req).await?;
+        self.page_from(&resp)
+    }
+
+    /// Turns a response into a page, or into the error it carries.
+    fn page_from(&self, resp: &HttpResponse) -> Result<Page> {
+        if !(200..300).contains(&resp.status) {
+            return Err(common::error_from_response(KIND, resp));
+        }
+        let content_type = resp.content_type();
+        if !is_json(&content_type) && !crate::transport::looks_like_html(&resp.body) {
+            let shown = if content_type.is_empty() {
+                "none"
+            } else {
+                &content_type
+            };
+            return Err(Error::protocol(
+                KIND,
+                format!(
+                    "HTTP {} with content type {shown}, expected application/json",
+                    resp.status
+                ),
+            ));
+        }
+        let parsed = parse::parse_query_page(&resp.body)?;
+        let cursor = match parsed.next_records_url {
+            Some(link) => {
+                // Refuse a link to another host now, before anyone follows it.
+                crate::transport::same_origin(KIND, &self.inner.instance, &link)?;
+                Some(Cursor::new(KIND, CursorToken::NextRecordsUrl(link)))
+            }
+            None => None,
+        };
+        let limit_info = resp
+            .header(LIMIT_INFO)
+            .map(parse::parse_limit_info)
+            .unwrap_or_default();
+        Ok(Page::new(parsed.records, cursor, parsed.total_size).with_limit_info(limit_info))
+    }
+}
+
+/// `application/json` or any `+json` type.
+fn is_json(content_type: &str) -> bool {
+    content_type == "application/json" || content_type.ends_with("+json")
+}
+
+impl QuerySource for SalesforceRest {
+    fn kind(&self) -> BackendKind {
+        KIND
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new(BATCH_SIZE)
+            .with_query_all()
+            .with_idle_limit(self.inner.idle_limit)
+    }
+
+    fn first_page<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page>> {
+        Box::pin(async move {
+            let url = self.first_url(query)?;
+            self.fetch(url, query.batch_size).await
+        })
+    }
+
+    fn next_page<'a>(&'a self, cursor: &'a Cursor) -> BoxFuture<'a, Result<Page>> {
+        Box::pin(async move {
+            let CursorToken::NextRecordsUrl(link) = &cursor.token else {
+                return Err(Error::InvalidInput {
+                    what: "cursor",
+                    reason: format!(
+                        "a Salesforce REST cursor holds a nextRecordsUrl, not a {}",
+                        cursor.token.describe()
+                    ),
+                });
+            };
+            let url = crate::transport::same_origin(KIND, &self.inner.instance, link)?;
+            self.fetch(url, cursor.batch_size).await
+        })
+    }
+}
+
+/// Settings for a [`SalesforceRest`] backend.
+#[derive(Default)]
+#[must_use]
+pub struct SalesforceRestBuilder {
+    instance_url: Option<String>,
+    access_token: Option<Secret>,
+    api_version: Option<String>,
+    idle_limit: Option<Option<TimeDelta>>,
+    http: HttpOptions,
+}
+
+impl fmt::Debug for SalesforceRestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SalesforceRestBuilder")
+            .field("instance_url", &self.instance_url)
+            .field("access_token", &self.access_token)
+            .field("api_version", &self.api_version)
+            .field("idle_limit", &self.idle_limit)
+            .field("http", &self.http)
+            .finish()
+    }
+}
+
+impl SalesforceRestBuilder {
+    /// Reads `SALESFORCE_INSTANCE_URL`, `SALESFORCE_ACCESS_TOKEN` and
+    /// `SALESFORCE_API_VERSION` from the environment (unset ones stay unset).
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        SalesforceRestBuilder {
+            instance_url: lookup("SALESFORCE_INSTANCE_URL"),
+            access_token: lookup("SALESFORCE_ACCESS_TOKEN").map(Secret::from),
+            api_version: lookup("SALESFORCE_API_VERSION"),
+            ..SalesforceRestBuilder::default()
+        }
+    }
+
+    /// The instance, e.g. `https://na1.my.salesforce.com` (only its origin is kept).
+    pub fn instance_url(mut self, url: impl Into<String>) -> Self {
+        self.instance_url = Some(url.into());
+        self
+    }
+
+    /// The OAuth access token (session id), sent as `Authorization: Bearer`.
+    pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
+        self.access_token = Some(token.into());
+        self
+    }
+
+    /// The API version, `62.0` (or `v62.0`, `62`); default `62.0`. Every request
+    /// of a query uses it.
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = Some(version.into());
+        self
+    }
+
+    /// How long the server keeps an idle query cursor; `None` for no client-side
+    /// limit. Default 15 minutes, the classic limit. From API 56.0 Salesforce keeps
+    /// query cursors for up to 2 days, so raise it when your org does.
+    pub fn idle_limit(mut self, limit: Option<TimeDelta>) -> Self {
+        self.idle_limit = Some(limit);
+        self
+    }
+
+    /// Timeouts and the body size limit.
+    pub fn http_options(mut self, options: HttpOptions) -> Self {
+        self.http = options;
+        self
+    }
+
+    /// Checks the settings and builds the backend.
+    pub fn build(self) -> Result<SalesforceRest> {
+        let instance = common::instance_url(self.instance_url.as_deref().ok_or_else(|| {
+            Error::InvalidInput {
+                what: "instance URL",
+                reason: "SalesforceRest needs an instance URL".into(),
+            }
+        })?)?;
+        let token =
+            self.access_token
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Error::InvalidInput {
+                    what: "access token",
+                    reason: "SalesforceRest needs an access token".into(),
+                })?;
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| Error::InvalidInput {
+                what: "access token",
+                reason: "the token holds characters not allowed in an HTTP header".into(),
+            })?;
+        authorization.set_sensitive(true);
+        let version =
+            common::normalize_version(self.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION))?;
+        Ok(SalesforceRest {
+            inner: Arc::new(Inner {
+                http: Http::new(KIND, &self.http)?,
+                instance,
+                authorization,
+                version,
+                idle_limit: self.idle_limit.unwrap_or(Some(DEFAULT_IDLE_LIMIT)),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend() -> SalesforceRest {
+        SalesforceRest::builder()
+            .instance_url("https://na1.example.com/some/path?x=1")
+            .access_token("00Dxx!secret-token-value")
+            .api_version("v61")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn salesforce_rest_builder_normalises_and_hides_the_token() {
+        let b = backend();
+        assert_eq!(b.instance_url().as_str(), "https://na1.example.com/");
+        assert_eq!(b.api_version(), "61.0");
+        let dbg = format!("{b:?}");
+        assert!(!dbg.contains("secret-token-value"), "{dbg}");
+        assert!(dbg.contains("[REDACTED]"), "{dbg}");
+        let builder = SalesforceRest::builder().access_token("secret-token-value");
+        assert!(!format!("{builder:?}").contains("secret-token-value"));
+        let caps = b.capabilities();
+        assert!(caps.query_all);
+        assert_eq!(caps.idle_limit, Some(TimeDelta::minutes(15)));
+        assert_eq!((caps.batch_size.min, caps.batch_size.max), (200, 2000));
+        assert!(caps.batch_size.validate(KIND, 0).is_err());
+        assert!(caps.batch_size.validate(KIND, 199).is_err());
+        assert!(caps.batch_size.validate(KIND, 2001).is_err());
+    }
+
+    #[test]
+    fn salesforce_rest_builder_refuses_missing_or_bad_settings() {
+        let no_url = SalesforceRest::builder().access_token("t").build();
+        assert!(matches!(no_url, Err(Error::InvalidInput { .. })));
+        let no_token = SalesforceRest::builder()
+            .instance_url("https://x.example.com")
+            .build();
+        assert!(matches!(no_token, Err(Error::InvalidInput { .. })));
+        let bad_version = SalesforceRest::builder()
+            .instance_url("https://x.example.com")
+            .access_token("t")
+            .api_version("latest")
+            .build();
+        assert!(matches!(bad_version, Err(Error::InvalidInput { .. })));
+        let bad_token = SalesforceRest::builder()
+            .instance_url("https://x.example.com")
+            .access_token("line\nbreak-secret")
+            .build()
+            .unwrap_err();
+        assert!(!bad_token.to_string().contains("break-secret"));
+    }
+
+    #[test]
+    fn salesforce_rest_first_url_is_query_or_query_all() {
+        let b = backend();
+        let q = Query::new("SELECT Id, Name FROM Account WHERE Name = 'A&B'");
+        assert_eq!(
+            b.first_url(&q).unwrap().as_str(),
+            "https://na1.example.com/services/data/v61.0/query?q=SELECT+Id%2C+Name+FROM+Account+WHERE+Name+%3D+%27A%26B%27"
+        );
+        let all = b.first_url(&q.with_scope(Scope::All)).unwrap();
+        assert_eq!(all.path(), "/services/data/v61.0/queryAll");
+    }
+
+    #[test]
+    fn salesforce_rest_builder_reads_the_environment() {
+        let b = SalesforceRestBuilder::from_lookup(|k| match k {
+            "SALESFORCE_INSTANCE_URL" => Some("https://env.example.com".into()),
+            "SALESFORCE_ACCESS_TOKEN" => Some("env-token".into()),
+            _ => None,
+        })
+        .build()
+        .unwrap();
+        assert_eq!(b.instance_url().as_str(), "https://env.example.com/");
+        assert_eq!(b.api_version(), DEFAULT_API_VERSION);
+    }
+}
