@@ -214,13 +214,41 @@ fn crate_soap<'a>(
 ) {
 }
 
-/// The crate's Salesforce REST parser, once that backend is in.
+/// The crate's Salesforce REST parser: to `Record`s, and on to the typed struct.
 fn crate_rest<'a>(
-    _rest: &'a [u8],
-    _typed: &'a [Contact],
-    _cases: &mut Vec<Case<'a>>,
-    _rows: &mut Vec<Row>,
+    rest: &'a [u8],
+    typed: &'a [Contact],
+    cases: &mut Vec<Case<'a>>,
+    rows: &mut Vec<Row>,
 ) {
+    let records = querymore::bench::salesforce_rest_page(rest).expect("the page parses");
+    let via: Vec<Contact> = records
+        .iter()
+        .map(|r| r.deserialize_as().expect("typed"))
+        .collect();
+    assert_eq!(via, typed, "records read as the struct match serde_json's");
+    cases.push(Case::new("querymore → Records", move || {
+        querymore::bench::salesforce_rest_page(black_box(rest)).map_or(0, |r| r.len())
+    }));
+    cases.push(Case::new("querymore → Records → struct", move || {
+        let records = querymore::bench::salesforce_rest_page(black_box(rest)).unwrap_or_default();
+        records
+            .iter()
+            .filter_map(|r| r.deserialize_as::<Contact>().ok())
+            .count()
+    }));
+    rows.push(Row {
+        case: "querymore → Records",
+        base: "serde_json → Value",
+        target: Some(1.0),
+        note: "",
+    });
+    rows.push(Row {
+        case: "querymore → Records → struct",
+        base: "serde_json → struct",
+        target: Some(1.5),
+        note: "",
+    });
 }
 
 /// The crate's Bulk CSV parser, once that backend is in.

@@ -49,6 +49,9 @@ pub use transport::HttpOptions;
 pub use zuora::rest::ZuoraRest;
 
 #[cfg(feature = "test-util")]
+#[doc(hidden)]
+pub mod bench;
+#[cfg(feature = "test-util")]
 pub mod conformance;
 #[cfg(feature = "mock")]
 pub mod mock;

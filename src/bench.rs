@@ -1,0 +1,10 @@
+//! Parser entry points for the benchmarks in `benches/` (feature `test-util`).
+//! Hidden and not a stable API: it only lets an outside bench binary time the
+//! same pure parsers the backends call, on the same bytes as its baselines.
+
+use crate::{Record, Result};
+
+/// A Salesforce REST query page body to its records.
+pub fn salesforce_rest_page(body: &[u8]) -> Result<Vec<Record>> {
+    crate::salesforce::rest::parse::parse_query_page(body).map(|p| p.records)
+}
