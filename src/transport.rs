@@ -230,7 +230,10 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// `<head>` / `<body>` tag. Data that merely contains such text is not HTML.
 pub(crate) fn looks_like_html(body: &[u8]) -> bool {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
     let head = &body[start..body.len().min(start + 16)];
     let lower = head.to_ascii_lowercase();
     [&b"<!doctype html"[..], b"<html", b"<head", b"<body"]

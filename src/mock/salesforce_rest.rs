@@ -302,12 +302,8 @@ async fn serve(
 }
 
 /// Requests made to this backend so far (the daily usage the real service reports).
-fn api_usage(state: &MockState) -> usize {
-    state
-        .received_requests()
-        .iter()
-        .filter(|r| r.backend == Some(BackendKind::SalesforceRest))
-        .count()
+fn api_usage(state: &MockState) -> u64 {
+    state.requests_served(BackendKind::SalesforceRest)
 }
 
 fn select_error(e: &select::SelectError) -> Response {

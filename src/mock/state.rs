@@ -93,6 +93,7 @@ pub(crate) struct Inner {
     pub requests: Mutex<Vec<ReceivedRequest>>,
     pub record_requests: bool,
     pub session_counter: std::sync::atomic::AtomicU64,
+    pub served: Mutex<std::collections::HashMap<Option<BackendKind>, u64>>,
 }
 
 /// Shared state of one mock server; cheap to clone.
@@ -135,6 +136,7 @@ impl MockState {
             requests: Mutex::new(Vec::new()),
             record_requests,
             session_counter: Default::default(),
+            served: Default::default(),
         }))
     }
 
@@ -212,7 +214,21 @@ impl MockState {
             .clear();
     }
 
+    /// How many requests reached `backend` so far (counted even when the request
+    /// log is off): the API usage the services report back.
+    pub fn requests_served(&self, backend: BackendKind) -> u64 {
+        let served = self.0.served.lock().unwrap_or_else(|e| e.into_inner());
+        served.get(&Some(backend)).copied().unwrap_or(0)
+    }
+
     pub(crate) fn log_request(&self, req: ReceivedRequest) {
+        *self
+            .0
+            .served
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(req.backend)
+            .or_default() += 1;
         if self.0.record_requests {
             self.0
                 .requests
