@@ -65,6 +65,24 @@ fn report(title: &str, bytes: usize, records: usize, measured: &[Measured], rows
     }
 }
 
+/// Measures a group and prints its table (or, in profiling mode, only runs
+/// the cases asked for).
+fn group(
+    title: &str,
+    bytes: usize,
+    records: usize,
+    cases: &mut [Case<'_>],
+    rows: &[Row],
+    rounds: usize,
+) {
+    if timing::profile(cases) {
+        return;
+    }
+    let measured = timing::run(cases, 3, rounds);
+    check_counts(&measured, records);
+    report(title, bytes, records, &measured, rows);
+}
+
 fn check_counts(measured: &[Measured], expected: usize) {
     for m in measured {
         assert_eq!(m.count, expected, "{} read {} records", m.name, m.count);
@@ -73,7 +91,6 @@ fn check_counts(measured: &[Measured], expected: usize) {
 
 fn main() {
     let rounds = timing::rounds(41);
-    let warmup = 3;
     println!("## Parse paths (`cargo bench --bench parse`)");
 
     // ---- Zuora SOAP -------------------------------------------------------------
@@ -121,14 +138,13 @@ fn main() {
         },
     ];
     crate_soap(&soap, &sample, &mut cases, &mut rows);
-    let measured = timing::run(&mut cases, warmup, rounds);
-    check_counts(&measured, 2000);
-    report(
+    group(
         "Zuora SOAP `queryResponse`, 2000 `InvoiceItem` × 13 fields",
         soap.len(),
         2000,
-        &measured,
+        &mut cases,
         &rows,
+        rounds,
     );
     drop(cases);
 
@@ -158,14 +174,13 @@ fn main() {
         },
     ];
     crate_rest(&rest, &typed, &mut cases, &mut rows);
-    let measured = timing::run(&mut cases, warmup, rounds);
-    check_counts(&measured, 2000);
-    report(
+    group(
         "Salesforce REST query page, 2000 Contacts",
         rest.len(),
         2000,
-        &measured,
+        &mut cases,
         &rows,
+        rounds,
     );
     drop(cases);
 
@@ -194,14 +209,13 @@ fn main() {
         },
     ];
     crate_bulk(&csv, &mut cases, &mut rows);
-    let measured = timing::run(&mut cases, warmup, rounds.div_ceil(2));
-    check_counts(&measured, 50_000);
-    report(
+    group(
         "Salesforce Bulk 2.0 CSV chunk, 50,000 quoted rows",
         csv.len(),
         50_000,
-        &measured,
+        &mut cases,
         &rows,
+        rounds.div_ceil(2),
     );
 }
 

@@ -138,3 +138,34 @@ pub fn machine() -> String {
         .unwrap_or_else(|| "unknown".into());
     format!("{cores} cores, {model}")
 }
+
+/// Profiling mode (`BENCH_PROFILE=<case name>`): runs each matching
+/// case `BENCH_PROFILE_ITERS` times (default 10) inside [`profile_target`], for
+/// `valgrind --tool=callgrind --toggle-collect=*profile_target*`. Returns true
+/// when the mode is on (the caller then skips its report).
+pub fn profile(cases: &mut [Case<'_>]) -> bool {
+    let Ok(filter) = std::env::var("BENCH_PROFILE") else {
+        return false;
+    };
+    let iters = std::env::var("BENCH_PROFILE_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    for c in cases.iter_mut().filter(|c| c.name == filter) {
+        // one untimed run first, so one-time setup is not counted
+        black_box((c.run)());
+        let n = profile_target(&mut c.run, iters);
+        eprintln!("profiled {:?}: {iters} runs, {n} items", c.name);
+    }
+    true
+}
+
+/// The function callgrind collects inside in profiling mode.
+#[inline(never)]
+pub fn profile_target(run: &mut Box<dyn FnMut() -> usize + '_>, iters: usize) -> usize {
+    let mut n = 0;
+    for _ in 0..iters {
+        n += black_box(run());
+    }
+    n
+}
