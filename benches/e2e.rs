@@ -240,7 +240,7 @@ fn dataset(rows: usize) -> Dataset {
 /// front of it at each of `replay_latencies`, on a runtime of their own.
 /// Endpoint 0 is the live mock, endpoint `1 + i` the proxy at latency `i`.
 struct Mocks {
-    runtime: tokio::runtime::Runtime,
+    _runtime: tokio::runtime::Runtime,
     _server: MockServer,
     replays: Vec<replay::Replay>,
     endpoints: Vec<MockEndpoint>,
@@ -285,7 +285,7 @@ fn start_mocks(rows: usize, replay_latencies: &[Duration]) -> Mocks {
         replays.push(r);
     }
     Mocks {
-        runtime,
+        _runtime: runtime,
         _server: server,
         replays,
         endpoints,

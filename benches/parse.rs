@@ -246,10 +246,7 @@ fn crate_rest<'a>(
     }));
     cases.push(Case::new("querymore → Records → struct", move || {
         let records = querymore::bench::salesforce_rest_page(black_box(rest)).unwrap_or_default();
-        records
-            .iter()
-            .filter_map(|r| r.deserialize_as::<Contact>().ok())
-            .count()
+        querymore::bench::typed::<Contact>(records).len()
     }));
     rows.push(Row {
         case: "querymore → Records",

@@ -8,3 +8,11 @@ use crate::{Record, Result};
 pub fn salesforce_rest_page(body: &[u8]) -> Result<Vec<Record>> {
     crate::salesforce::rest::parse::parse_query_page(body).map(|p| p.records)
 }
+
+/// Records read as `T` the way [`Records<T>`](crate::Records) reads them.
+pub fn typed<T: serde::de::DeserializeOwned>(records: Vec<Record>) -> Vec<T> {
+    records
+        .into_iter()
+        .filter_map(|r| r.into_typed().ok())
+        .collect()
+}

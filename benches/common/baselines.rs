@@ -128,27 +128,27 @@ pub fn xml_handwritten(bytes: &[u8]) -> Vec<InvoiceItem> {
                     }
                 }
             }
-            Ok(Event::End(e)) => {
-                if slot.take().is_none() && in_record && e.local_name().as_ref() == "records" {
-                    in_record = false;
-                    let mut take = |i: usize| std::mem::take(&mut fields[i]);
-                    out.push(InvoiceItem {
-                        id: take(0),
-                        account_id: take(1),
-                        accounting_code: take(2),
-                        charge_amount: take(3).parse().unwrap_or_default(),
-                        charge_date: take(4),
-                        charge_description: take(5),
-                        charge_name: take(6),
-                        charge_number: take(7),
-                        quantity: take(8).parse().unwrap_or_default(),
-                        service_end_date: take(9),
-                        service_start_date: take(10),
-                        sku: take(11),
-                        uom: present[12].then(|| take(12)),
-                    });
-                    present = [false; 13];
-                }
+            Ok(Event::End(e))
+                if slot.take().is_none() && in_record && e.local_name().as_ref() == "records" =>
+            {
+                in_record = false;
+                let mut take = |i: usize| std::mem::take(&mut fields[i]);
+                out.push(InvoiceItem {
+                    id: take(0),
+                    account_id: take(1),
+                    accounting_code: take(2),
+                    charge_amount: take(3).parse().unwrap_or_default(),
+                    charge_date: take(4),
+                    charge_description: take(5),
+                    charge_name: take(6),
+                    charge_number: take(7),
+                    quantity: take(8).parse().unwrap_or_default(),
+                    service_end_date: take(9),
+                    service_start_date: take(10),
+                    sku: take(11),
+                    uom: present[12].then(|| take(12)),
+                });
+                present = [false; 13];
             }
             Ok(Event::Eof) | Err(_) => return out,
             _ => {}

@@ -117,7 +117,7 @@ pub fn zuora_soap_page(n: usize) -> Vec<u8> {
             1 + h % 50,
             h % 100_000,
         );
-        if h % 4 != 0 {
+        if !h.is_multiple_of(4) {
             s.push_str("<ns2:UOM>Each</ns2:UOM>");
         }
         s.push_str("</ns1:records>");
@@ -200,7 +200,7 @@ pub fn salesforce_rest_page(n: usize) -> Vec<u8> {
         } else {
             format!("\"{}\"", FIRST[(h % 5) as usize])
         };
-        let phone = if h % 3 == 0 {
+        let phone = if h.is_multiple_of(3) {
             "null".to_owned()
         } else {
             format!("\"+1 555 {:04}\"", h % 10_000)
@@ -237,7 +237,7 @@ pub fn bulk_csv_chunk(n: usize) -> Vec<u8> {
         } else {
             FIRST[(h % 5) as usize]
         };
-        let phone = if h % 3 == 0 {
+        let phone = if h.is_multiple_of(3) {
             String::new()
         } else {
             format!("+1 555 {:04}", h % 10_000)
