@@ -1,9 +1,12 @@
 //! The one integration-test binary: every test talks HTTP to the embedded mock on
 //! 127.0.0.1, or exercises the public paging API directly.
 
+mod cli;
 mod conformance;
+mod mock_double;
 mod paging;
 mod prefetch;
 mod salesforce_rest;
 mod support;
 mod zuora_rest;
+mod zuora_soap;
