@@ -219,13 +219,46 @@ fn main() {
     );
 }
 
-/// The crate's Zuora SOAP parser, once that backend is in.
+/// The crate's Zuora SOAP parser: to `Record`s, and on to the typed struct.
 fn crate_soap<'a>(
-    _soap: &'a [u8],
-    _sample: &'a [InvoiceItem],
-    _cases: &mut Vec<Case<'a>>,
-    _rows: &mut Vec<Row>,
+    soap: &'a [u8],
+    sample: &'a [InvoiceItem],
+    cases: &mut Vec<Case<'a>>,
+    rows: &mut Vec<Row>,
 ) {
+    let records = querymore::bench::zuora_soap_page(soap).expect("the page parses");
+    assert!(records.iter().all(|r| r.object_type() == Some("InvoiceItem")));
+    assert_eq!(
+        records.iter().map(|r| r.len()).sum::<usize>(),
+        sample.iter().map(|i| 12 + usize::from(i.uom.is_some())).sum::<usize>(),
+        "every field of every record"
+    );
+    assert_eq!(querymore::bench::typed::<InvoiceItem>(records), sample);
+    cases.push(Case::new("querymore → Records", move || {
+        querymore::bench::zuora_soap_page(black_box(soap)).map_or(0, |r| r.len())
+    }));
+    cases.push(Case::new("querymore → Records → struct", move || {
+        let records = querymore::bench::zuora_soap_page(black_box(soap)).unwrap_or_default();
+        querymore::bench::typed::<InvoiceItem>(records).len()
+    }));
+    rows.push(Row {
+        case: "querymore → Records",
+        base: "quick-xml read_event loop",
+        target: Some(1.6),
+        note: "",
+    });
+    rows.push(Row {
+        case: "querymore → Records → struct",
+        base: "quick-xml read_event loop",
+        target: Some(2.2),
+        note: "",
+    });
+    rows.push(Row {
+        case: "querymore → Records → struct",
+        base: "quick-xml serde → struct",
+        target: Some(1.0),
+        note: "",
+    });
 }
 
 /// The crate's Salesforce REST parser: to `Record`s, and on to the typed struct.

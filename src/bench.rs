@@ -16,3 +16,12 @@ pub fn typed<T: serde::de::DeserializeOwned>(records: Vec<Record>) -> Vec<T> {
         .filter_map(|r| r.into_typed().ok())
         .collect()
 }
+
+/// A Zuora SOAP `queryResponse` body to its records.
+pub fn zuora_soap_page(body: &[u8]) -> Result<Vec<Record>> {
+    use crate::zuora::soap::parse::{QueryOp, Reply, classify, parse_query};
+    match parse_query(body, QueryOp::Query)? {
+        Reply::Ok(page) => Ok(page.records),
+        Reply::Fault(f) => Err(classify(&f).into()),
+    }
+}
