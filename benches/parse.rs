@@ -2,7 +2,8 @@
 //! same bytes, in the same run (round-robin, medians, paired ratios). Prints a
 //! markdown section for BENCHMARKS.md.
 //!
-//! `cargo bench --bench parse` (rounds: `BENCH_ROUNDS`, default 41).
+//! `cargo bench --features mock --bench parse` (rounds: `BENCH_ROUNDS`, default
+//! 41; only the groups whose title contains `BENCH_GROUP`, e.g. `Zuora`).
 
 #[path = "common/baselines.rs"]
 mod baselines;
@@ -75,6 +76,9 @@ fn group(
     rows: &[Row],
     rounds: usize,
 ) {
+    if std::env::var("BENCH_GROUP").is_ok_and(|g| !title.contains(&g)) {
+        return;
+    }
     if timing::profile(cases) {
         return;
     }
