@@ -180,6 +180,7 @@ pub(crate) struct Inner {
     pub record_requests: bool,
     pub session_counter: std::sync::atomic::AtomicU64,
     pub served: Mutex<std::collections::HashMap<Option<BackendKind>, u64>>,
+    pub bulk: super::salesforce_bulk::BulkJobs,
 }
 
 /// Shared state of one mock server; cheap to clone.
@@ -223,6 +224,7 @@ impl MockState {
             record_requests,
             session_counter: Default::default(),
             served: Default::default(),
+            bulk: Default::default(),
         }))
     }
 
@@ -249,6 +251,11 @@ impl MockState {
     /// The fault queue.
     pub fn faults(&self) -> &FaultQueue {
         &self.0.faults
+    }
+
+    /// The Salesforce Bulk 2.0 query jobs and their settings.
+    pub fn bulk(&self) -> &super::salesforce_bulk::BulkJobs {
+        &self.0.bulk
     }
 
     /// The injected latency.

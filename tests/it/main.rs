@@ -6,6 +6,7 @@ mod conformance;
 mod mock_double;
 mod paging;
 mod prefetch;
+mod salesforce_bulk;
 mod salesforce_rest;
 mod support;
 mod zuora_rest;
