@@ -231,10 +231,17 @@ fn crate_soap<'a>(
     rows: &mut Vec<Row>,
 ) {
     let records = querymore::bench::zuora_soap_page(soap).expect("the page parses");
-    assert!(records.iter().all(|r| r.object_type() == Some("InvoiceItem")));
+    assert!(
+        records
+            .iter()
+            .all(|r| r.object_type() == Some("InvoiceItem"))
+    );
     assert_eq!(
         records.iter().map(|r| r.len()).sum::<usize>(),
-        sample.iter().map(|i| 12 + usize::from(i.uom.is_some())).sum::<usize>(),
+        sample
+            .iter()
+            .map(|i| 12 + usize::from(i.uom.is_some()))
+            .sum::<usize>(),
         "every field of every record"
     );
     assert_eq!(querymore::bench::typed::<InvoiceItem>(records), sample);
@@ -299,5 +306,36 @@ fn crate_rest<'a>(
     });
 }
 
-/// The crate's Bulk CSV parser, once that backend is in.
-fn crate_bulk<'a>(_csv: &'a [u8], _cases: &mut Vec<Case<'a>>, _rows: &mut Vec<Row>) {}
+/// The crate's Bulk CSV parser: to `Record`s (and on to the typed struct).
+fn crate_bulk<'a>(csv: &'a [u8], cases: &mut Vec<Case<'a>>, rows: &mut Vec<Row>) {
+    let records = querymore::bench::bulk_csv_chunk(csv).expect("the chunk parses");
+    let serde = baselines::csv_serde(csv);
+    let typed = querymore::bench::typed::<Contact>(records);
+    assert_eq!(typed.len(), serde.len(), "every row reads as the struct");
+    for (t, s) in typed.iter().zip(&serde) {
+        assert_eq!(
+            (&t.id, &t.first_name, &t.phone),
+            (&s.id, &s.first_name, &s.phone)
+        );
+        assert_eq!(t.account.as_ref().map(|a| &a.name), s.account_name.as_ref());
+    }
+    cases.push(Case::new("querymore → Records", move || {
+        querymore::bench::bulk_csv_chunk(black_box(csv)).map_or(0, |r| r.len())
+    }));
+    cases.push(Case::new("querymore → Records → struct", move || {
+        let records = querymore::bench::bulk_csv_chunk(black_box(csv)).unwrap_or_default();
+        querymore::bench::typed::<Contact>(records).len()
+    }));
+    rows.push(Row {
+        case: "querymore → Records",
+        base: "csv ByteRecord loop",
+        target: Some(2.0),
+        note: "",
+    });
+    rows.push(Row {
+        case: "querymore → Records → struct",
+        base: "csv serde → struct",
+        target: None,
+        note: "",
+    });
+}

@@ -25,3 +25,8 @@ pub fn zuora_soap_page(body: &[u8]) -> Result<Vec<Record>> {
         Reply::Fault(f) => Err(classify(&f).into()),
     }
 }
+
+/// A Salesforce Bulk 2.0 results CSV chunk (comma-delimited) to its records.
+pub fn bulk_csv_chunk(body: &[u8]) -> Result<Vec<Record>> {
+    crate::salesforce::bulk::rows::parse(body, b',', Some("Contact")).map(|r| r.records)
+}

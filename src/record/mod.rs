@@ -234,6 +234,35 @@ impl Record {
         }
     }
 
+    /// [`Record::push_path`] with the path already split into shared names
+    /// (parsers that read many rows of the same columns).
+    pub(crate) fn push_shared_path(&mut self, path: &[Arc<str>], value: Value) -> bool {
+        match path {
+            [] => false,
+            [name] => self.push(name.clone(), value),
+            [head, rest @ ..] => {
+                let idx = match self.fields.iter().position(|(k, _)| **k == **head) {
+                    Some(i) => i,
+                    None => {
+                        self.fields
+                            .push((head.clone(), Value::Record(Box::default())));
+                        self.fields.len() - 1
+                    }
+                };
+                match &mut self.fields[idx].1 {
+                    Value::Record(inner) => inner.push_shared_path(rest, value),
+                    slot @ Value::Null => {
+                        let mut inner = Record::new();
+                        let pushed = inner.push_shared_path(rest, value);
+                        *slot = Value::Record(Box::new(inner));
+                        pushed
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+
     /// The fields in wire order.
     pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> + '_ {
         self.fields.iter().map(|(k, v)| (&**k, v))
