@@ -6,7 +6,9 @@
 //! for BENCHMARKS.md.
 //!
 //! `cargo bench --features mock --bench e2e` (rounds: `BENCH_ROUNDS`, default 3;
-//! backends: `E2E_BACKENDS=salesforce-rest,zuora-soap,…`; `E2E_SKIP_RSS=1`).
+//! backends: `E2E_BACKENDS=salesforce-rest,zuora-soap,…`; `E2E_SKIP_RSS=1`;
+//! `E2E_RSS_BACKENDS`; the CLI measured is `QUERYMORE_BIN` or the `querymore`
+//! next to this binary, when built).
 //! The mock serves from its own runtime thread; the client runs on a separate
 //! two-worker runtime, as `#[tokio::main]` would give it on this machine.
 
@@ -95,17 +97,26 @@ const INVOICE_ITEM_QUERY: &str = "select Id, AccountId, ChargeAmount, ChargeDate
 /// The backends benchmarked (those on main when this bench was last updated).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
-    SalesforceRest,
+    ZuoraSoap,
     ZuoraRest,
+    SalesforceRest,
+    SalesforceBulk,
 }
 
 impl Backend {
-    const ALL: [Backend; 2] = [Backend::SalesforceRest, Backend::ZuoraRest];
+    const ALL: [Backend; 4] = [
+        Backend::ZuoraSoap,
+        Backend::ZuoraRest,
+        Backend::SalesforceRest,
+        Backend::SalesforceBulk,
+    ];
 
     fn name(self) -> &'static str {
         match self {
-            Backend::SalesforceRest => "salesforce-rest",
+            Backend::ZuoraSoap => "zuora-soap",
             Backend::ZuoraRest => "zuora-rest",
+            Backend::SalesforceRest => "salesforce-rest",
+            Backend::SalesforceBulk => "salesforce-bulk",
         }
     }
 
@@ -117,12 +128,13 @@ impl Backend {
     fn throughput_target(self) -> Option<f64> {
         match self {
             Backend::SalesforceRest => Some(700_000.0),
-            Backend::ZuoraRest => None,
+            Backend::ZuoraSoap => Some(400_000.0),
+            Backend::ZuoraRest | Backend::SalesforceBulk => None,
         }
     }
 
     fn is_zuora(self) -> bool {
-        matches!(self, Backend::ZuoraRest)
+        matches!(self, Backend::ZuoraRest | Backend::ZuoraSoap)
     }
 
     fn query(self) -> &'static str {
@@ -137,6 +149,24 @@ impl Backend {
     fn source(self, mock: &MockEndpoint) -> Arc<dyn QuerySource> {
         let token = mock.access_token.as_str();
         match self {
+            Backend::ZuoraSoap => Arc::new(
+                querymore::ZuoraSoap::builder()
+                    .endpoint(format!("{}{}", mock.uri, querymore::mock::ZUORA_SOAP_PATH))
+                    .session(mock.session_id.as_str())
+                    .build()
+                    .expect("zuora soap source"),
+            ),
+            Backend::SalesforceBulk => Arc::new(
+                querymore::SalesforceBulk::builder()
+                    .instance_url(&mock.uri)
+                    .access_token(token)
+                    .poll_interval(Duration::from_millis(5))
+                    // the sequential locator walk: one request per page, as
+                    // the other backends (benches/bulk.rs compares the two)
+                    .parallel_result_pages(false)
+                    .build()
+                    .expect("salesforce bulk source"),
+            ),
             Backend::SalesforceRest => Arc::new(
                 querymore::salesforce::rest::SalesforceRest::builder()
                     .instance_url(&mock.uri)
@@ -226,6 +256,7 @@ async fn reqwest_loop(mock: &MockEndpoint, consumer: Duration) -> usize {
 struct MockEndpoint {
     uri: String,
     access_token: String,
+    session_id: String,
 }
 
 /// A data set whose `Contact` query (deleted rows excluded) and `InvoiceItem`
@@ -268,10 +299,14 @@ fn start_mocks(rows: usize, replay_latencies: &[Duration]) -> Mocks {
                 .start(),
         )
         .expect("mock starts");
+    // Bulk jobs complete on the first poll, so a replayed poll is final too.
+    server.state().bulk().set_polls_to_complete(1);
     let token = server.credentials().access_token.clone();
+    let session = server.credentials().session_id.clone();
     let mut endpoints = vec![MockEndpoint {
         uri: server.uri(),
         access_token: token.clone(),
+        session_id: session.clone(),
     }];
     let mut replays = Vec::new();
     for &latency in replay_latencies {
@@ -281,6 +316,7 @@ fn start_mocks(rows: usize, replay_latencies: &[Duration]) -> Mocks {
         endpoints.push(MockEndpoint {
             uri: r.uri().to_owned(),
             access_token: token.clone(),
+            session_id: session.clone(),
         });
         replays.push(r);
     }
@@ -503,65 +539,99 @@ fn paired(a: &[Duration], b: &[Duration]) -> f64 {
 }
 
 /// Child mode: page `n` records from the mock at `uri` and print `VmHWM`.
-fn rss_child(backend: Backend, uri: String, token: String, n: usize) {
+fn rss_child(backend: Backend, endpoint: MockEndpoint, n: usize) {
     let rt = client_runtime();
-    let endpoint = MockEndpoint {
-        uri,
-        access_token: token,
-    };
     let client = Client::builder(backend.source(&endpoint)).build();
     let got = rt.block_on(backend.read_all(&client, Duration::ZERO));
     assert_eq!(got, n);
     println!("{}", timing::peak_rss_kib().unwrap_or(0));
 }
 
-fn rss(backend: Backend) {
-    let sizes = [100_000usize, 1_000_000];
-    let exe = std::env::current_exe().expect("own path");
-    println!(
-        "\n#### Peak RSS, {} (client process only)\n",
-        backend.name()
+/// The record counts peak RSS is measured at.
+const RSS_SIZES: [usize; 2] = [100_000, 1_000_000];
+
+/// The `querymore` CLI binary, if built (`cargo build --release --features cli`).
+fn cli_binary() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("QUERYMORE_BIN") {
+        return Some(p.into());
+    }
+    // benches run from target/<profile>/deps/
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("querymore");
+    bin.exists().then_some(bin)
+}
+
+/// Peak RSS in KiB of one measured process: this binary in child mode
+/// (`cli == None`), or `querymore export` under `/usr/bin/time -v`.
+fn peak_rss(backend: Backend, n: usize, cli: Option<&std::path::Path>) -> u64 {
+    // a fresh process per size, against a mock serving exactly n rows
+    let mock = start_mocks(n, &[]);
+    let ep = &mock.endpoints[0];
+    let out = match cli {
+        None => std::process::Command::new(std::env::current_exe().expect("own path"))
+            .args(["rss-child", backend.name(), &ep.uri, &n.to_string()])
+            .env("E2E_TOKEN", &ep.access_token)
+            .env("E2E_SESSION", &ep.session_id)
+            .output(),
+        Some(bin) => std::process::Command::new("/usr/bin/time")
+            .arg("-v")
+            .arg(bin)
+            .args(["export", backend.query(), "--backend", backend.name()])
+            .args(["--endpoint", &ep.uri, "--batch-size", "2000"])
+            .args(["--format", "jsonl", "--output", "/dev/null"])
+            .env("QUERYMORE_TOKEN", &ep.access_token)
+            .env("QUERYMORE_SESSION", &ep.session_id)
+            .output(),
+    }
+    .expect("the measured process runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    println!("| records | peak RSS | target | met |");
-    println!("|---:|---:|---|---|");
-    let mut peaks = Vec::new();
-    for n in sizes {
-        // each size in a fresh process, against a mock serving exactly n rows
-        let mock = start_mocks(n, &[]);
-        let ep = &mock.endpoints[0];
-        let out = std::process::Command::new(&exe)
-            .args([
-                "rss-child",
-                backend.name(),
-                &ep.uri,
-                &ep.access_token,
-                &n.to_string(),
-            ])
-            .output()
-            .expect("child runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let kib: u64 = String::from_utf8_lossy(&out.stdout)
+    match cli {
+        None => String::from_utf8_lossy(&out.stdout)
             .trim()
             .parse()
-            .unwrap_or(0);
-        peaks.push(kib);
-        let (target, met) = if n == 1_000_000 {
-            let ratio = kib as f64 / peaks[0].max(1) as f64;
-            (
-                format!("≤ 1.15x of 100k ({ratio:.2}x), < 48 MiB"),
-                yes(ratio <= 1.15 && kib < 48 * 1024),
-            )
-        } else {
-            (String::new(), "")
-        };
-        println!(
-            "| {n} | {:.1} MiB | {target} | {met} |",
-            kib as f64 / 1024.0
-        );
+            .unwrap_or(0),
+        Some(_) => String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0),
+    }
+}
+
+fn rss(backend: Backend) {
+    let cli = cli_binary();
+    println!("\n#### Peak RSS, {}\n", backend.name());
+    println!("| process | records | peak RSS | target | met |");
+    println!("|---|---:|---:|---|---|");
+    let mut runs: Vec<(&str, Option<&std::path::Path>)> =
+        vec![("client only (this bench, child mode)", None)];
+    if let Some(bin) = cli.as_deref() {
+        runs.push(("`/usr/bin/time -v querymore export` (JSONL)", Some(bin)));
+    }
+    for (label, bin) in runs {
+        let peaks: Vec<u64> = RSS_SIZES
+            .iter()
+            .map(|&n| peak_rss(backend, n, bin))
+            .collect();
+        for (i, (&n, &kib)) in RSS_SIZES.iter().zip(&peaks).enumerate() {
+            let (target, met) = if i == 1 {
+                let ratio = kib as f64 / peaks[0].max(1) as f64;
+                (
+                    format!("≤ 1.15x of 100k ({ratio:.2}x), < 48 MiB"),
+                    yes(ratio <= 1.15 && kib < 48 * 1024),
+                )
+            } else {
+                (String::new(), "")
+            };
+            println!(
+                "| {label} | {n} | {:.1} MiB | {target} | {met} |",
+                kib as f64 / 1024.0
+            );
+        }
     }
 }
 
@@ -572,8 +642,13 @@ fn main() {
             .get(2)
             .and_then(|s| Backend::parse(s))
             .expect("backend");
-        let n = args.get(5).and_then(|s| s.parse().ok()).expect("count");
-        rss_child(backend, args[3].clone(), args[4].clone(), n);
+        let endpoint = MockEndpoint {
+            uri: args.get(3).cloned().expect("uri"),
+            access_token: std::env::var("E2E_TOKEN").unwrap_or_default(),
+            session_id: std::env::var("E2E_SESSION").unwrap_or_default(),
+        };
+        let n = args.get(4).and_then(|s| s.parse().ok()).expect("count");
+        rss_child(backend, endpoint, n);
         return;
     }
     let rounds = timing::rounds(3);
@@ -589,7 +664,18 @@ fn main() {
     }
     drop(mocks);
     if std::env::var_os("E2E_SKIP_RSS").is_none() {
-        for &b in &backends {
+        // Zuora SOAP and Salesforce REST by default (each size is a full export
+        // of up to 1M rows from the live mock); `E2E_RSS_BACKENDS` to choose.
+        let rss_backends: Vec<Backend> = match std::env::var("E2E_RSS_BACKENDS") {
+            Ok(list) => list.split(',').filter_map(Backend::parse).collect(),
+            Err(_) => vec![Backend::ZuoraSoap, Backend::SalesforceRest],
+        };
+        println!("\n### Peak memory (`cargo bench --features mock --bench e2e`)");
+        println!(
+            "\nEach figure is one fresh process paging every record of a query \
+             matching that many rows, from a live mock in the bench process."
+        );
+        for b in rss_backends {
             rss(b);
         }
     }
