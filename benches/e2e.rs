@@ -567,6 +567,8 @@ fn peak_rss(backend: Backend, n: usize, cli: Option<&std::path::Path>) -> u64 {
     // a fresh process per size, against a mock serving exactly n rows
     let mock = start_mocks(n, &[]);
     let ep = &mock.endpoints[0];
+    let file =
+        std::env::temp_dir().join(format!("querymore-bench-{}-{n}.jsonl", std::process::id()));
     let out = match cli {
         None => std::process::Command::new(std::env::current_exe().expect("own path"))
             .args(["rss-child", backend.name(), &ep.uri, &n.to_string()])
@@ -578,12 +580,14 @@ fn peak_rss(backend: Backend, n: usize, cli: Option<&std::path::Path>) -> u64 {
             .arg(bin)
             .args(["export", backend.query(), "--backend", backend.name()])
             .args(["--endpoint", &ep.uri, "--batch-size", "2000"])
-            .args(["--format", "jsonl", "--output", "/dev/null"])
+            .args(["--format", "jsonl", "--output"])
+            .arg(&file)
             .env("QUERYMORE_TOKEN", &ep.access_token)
             .env("QUERYMORE_SESSION", &ep.session_id)
             .output(),
     }
     .expect("the measured process runs");
+    let _ = std::fs::remove_file(&file);
     assert!(
         out.status.success(),
         "{}",
