@@ -95,7 +95,7 @@ fn check_counts(measured: &[Measured], expected: usize) {
 
 fn main() {
     let rounds = timing::rounds(41);
-    println!("## Parse paths (`cargo bench --bench parse`)");
+    println!("## Parse paths (`cargo bench --features mock --bench parse`)");
 
     // ---- Zuora SOAP -------------------------------------------------------------
     let soap = payloads::zuora_soap_page(2000);
