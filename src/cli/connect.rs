@@ -121,15 +121,20 @@ fn source(
             Arc::new(b.build()?)
         }
         Backend::SalesforceRest => {
-            let token = c
-                .token
-                .as_ref()
-                .or(c.session.as_ref())
-                .ok_or_else(|| missing(backend, "--token (an access token or session id)"))?;
+            let token = bearer(backend, c)?;
             Arc::new(
-                crate::salesforce::rest::SalesforceRest::builder()
+                crate::SalesforceRest::builder()
                     .instance_url(url.as_str())
-                    .access_token(token.clone())
+                    .access_token(token)
+                    .build()?,
+            )
+        }
+        Backend::SalesforceBulk => {
+            let token = bearer(backend, c)?;
+            Arc::new(
+                crate::SalesforceBulk::builder()
+                    .instance_url(url.as_str())
+                    .access_token(token)
                     .build()?,
             )
         }
@@ -145,8 +150,8 @@ fn source(
             }
             Arc::new(b.build()?)
         }
-        // Not merged yet: add one arm each, like the ones above.
-        Backend::SalesforceSoap | Backend::SalesforceBulk => {
+        // Not merged yet: add one arm, like the ones above.
+        Backend::SalesforceSoap => {
             return Err(Failure::failed(format!(
                 "the {} backend is not available in this build yet",
                 backend.kind()
@@ -154,6 +159,16 @@ fn source(
         }
     };
     Ok(source)
+}
+
+/// The bearer token for the Salesforce REST and Bulk backends (`--token`, or a
+/// session id, which Salesforce accepts as a bearer token).
+fn bearer(backend: Backend, c: &Credentials) -> Result<Secret, Failure> {
+    c.token
+        .as_ref()
+        .or(c.session.as_ref())
+        .cloned()
+        .ok_or_else(|| missing(backend, "--token (an access token or session id)"))
 }
 
 /// The usage error for missing credentials.
