@@ -94,6 +94,9 @@ pub use zuora::rest::ZuoraRest;
 pub use zuora::soap::ZuoraSoap;
 
 #[cfg(feature = "test-util")]
+#[doc(hidden)]
+pub mod bench;
+#[cfg(feature = "test-util")]
 pub mod conformance;
 #[cfg(feature = "mock")]
 pub mod mock;

@@ -21,7 +21,7 @@
 //! # Ok(()) }
 //! ```
 
-mod parse;
+pub(crate) mod parse;
 mod wire;
 
 use crate::salesforce::common::{self, DEFAULT_API_VERSION};
