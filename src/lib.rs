@@ -31,6 +31,7 @@ mod source;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub(crate) mod transport;
+mod xml;
 
 pub use client::{Client, ClientBuilder, QueryBuilder};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
@@ -47,6 +48,7 @@ pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
 pub use zuora::rest::ZuoraRest;
+pub use zuora::soap::ZuoraSoap;
 
 #[cfg(feature = "test-util")]
 pub mod conformance;

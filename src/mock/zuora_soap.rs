@@ -1,9 +1,500 @@
-//! Mock endpoints for zuora soap (filled in by the backend's own change).
+//! The mock Zuora SOAP endpoint, `POST /apps/services/a/78.0`: `login`, `query`
+//! and `queryMore` over the shared data set, written with the same XML code the
+//! client reads with.
+//!
+//! As the real service does: `QueryOptions/batchSize` absent or 0 means 2000 and
+//! values above 2000 are capped; records carry `xsi:type="ns2:<Object>"` with the
+//! namespaces re-declared on each record, `Id` first and the other selected
+//! fields in the object's canonical order, null fields omitted; `size` is the
+//! total row count; the last page's `queryLocator` is `xsi:nil="1"`; locators
+//! look like `<32 hex>-<offset>` and expire after 15 idle minutes on the shared
+//! clock. Faults are shaped like the reference sample (`fns:` codes from the
+//! WSDL's `ErrorCode`, a detail element naming the fault type), with HTTP 500:
+//! a bad login is a `LoginFault` (`INVALID_LOGIN`), a bad session an
+//! `UnexpectedErrorFault` (`INVALID_SESSION`), a bad query a
+//! `MalformedQueryFault` (`MALFORMED_QUERY`, `INVALID_FIELD`, `INVALID_TYPE`),
+//! a dead locator an `InvalidQueryLocatorFault` (`INVALID_VALUE`, as Zuora has
+//! no `INVALID_QUERY_LOCATOR` code).
+//!
+//! Injected faults: `ExpireSession` answers the next call with the
+//! invalid-session fault; `InvalidLocator` answers the next `queryMore` with
+//! the invalid-locator fault.
 
-use super::MockState;
-use axum::Router;
+use super::cursors::{CursorError, ServedPage};
+use super::http::xml;
+use super::{InjectedFault, MockFault, MockState, ZUORA_SOAP_PATH};
+use crate::xml::XSI;
+use crate::xml::fault::{FaultBody, FaultStyle, write_fault};
+use crate::xml::query_result::{ResultPage, ResultStyle, write_query_response};
+use crate::xml::request::{SoapRequest, read_request};
+use crate::xml::writer::{XmlWriter, begin_response, end_response};
+use crate::zuora::soap::parse::{API, NAMESPACES, OBJECT};
+use crate::zuora::soap::{API_NS, FAULT_NS, OBJECT_NS};
+use crate::{BackendKind, Record, Value};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Extension, Router};
+
+/// The page size when none (or 0) is asked for, and the most a page holds.
+const MAX_BATCH: usize = 2000;
 
 /// The routes this backend serves.
 pub(crate) fn routes() -> Router<MockState> {
-    Router::new()
+    Router::new().route(ZUORA_SOAP_PATH, post(handle))
+}
+
+async fn handle(
+    State(state): State<MockState>,
+    headers: HeaderMap,
+    injected: Option<Extension<InjectedFault>>,
+    body: Bytes,
+) -> Response {
+    let injected = injected.map(|Extension(InjectedFault(f))| f);
+    let req = match read_request(BackendKind::ZuoraSoap, &body, NAMESPACES) {
+        Ok(r) => r,
+        Err(e) => return fault(Fault::unexpected("UNKNOWN_ERROR", &e.to_string())),
+    };
+    if req.ns != API {
+        return fault(Fault::unexpected(
+            "INVALID_VALUE",
+            &format!("unknown operation {}", req.operation),
+        ));
+    }
+    let result = match req.operation.as_str() {
+        "login" => login(&state, &headers, &req),
+        "query" => query(&state, &req, injected.as_ref()).await,
+        "queryMore" => query_more(&state, &req, injected.as_ref()).await,
+        other => Err(Fault::unexpected(
+            "INVALID_VALUE",
+            &format!("unsupported operation {other}"),
+        )),
+    };
+    match result {
+        Ok(body) => xml(StatusCode::OK, body),
+        Err(f) => fault(f),
+    }
+}
+
+fn login(state: &MockState, headers: &HeaderMap, req: &SoapRequest) -> Result<Vec<u8>, Fault> {
+    let creds = state.credentials();
+    if req.param("username") != Some(creds.username.as_str())
+        || req.param("password") != Some(creds.password.as_str())
+    {
+        return Err(Fault {
+            code: "INVALID_LOGIN",
+            detail: "LoginFault",
+            message: "Invalid login. User name and password do not match.".into(),
+        });
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let session = state.new_session("zs-");
+    Ok(login_body(
+        &session,
+        &format!("http://{host}{ZUORA_SOAP_PATH}"),
+    ))
+}
+
+/// The session check every call but `login` makes.
+fn check_session(
+    state: &MockState,
+    req: &SoapRequest,
+    injected: Option<&MockFault>,
+) -> Result<String, Fault> {
+    let session = req
+        .header_field(&[API, OBJECT], "SessionHeader", "session")
+        .map(str::trim)
+        .filter(|s| state.is_valid_session(s));
+    match session {
+        Some(s) if injected != Some(&MockFault::ExpireSession) => Ok(s.to_owned()),
+        _ => Err(Fault::unexpected("INVALID_SESSION", "Invalid Session")),
+    }
+}
+
+/// `QueryOptions/batchSize`: absent or 0 is 2000, above 2000 is capped.
+fn batch_size(req: &SoapRequest) -> Result<usize, Fault> {
+    let Some(raw) = req.header_field(&[API, OBJECT], "QueryOptions", "batchSize") else {
+        return Ok(MAX_BATCH);
+    };
+    match raw.trim().parse::<i64>() {
+        Ok(0) => Ok(MAX_BATCH),
+        Ok(n) if n > 0 => Ok((n as usize).min(MAX_BATCH)),
+        _ => Err(Fault::unexpected(
+            "INVALID_VALUE",
+            &format!("invalid batchSize {raw:?}"),
+        )),
+    }
+}
+
+async fn query(
+    state: &MockState,
+    req: &SoapRequest,
+    injected: Option<&MockFault>,
+) -> Result<Vec<u8>, Fault> {
+    let session = check_session(state, req, injected)?;
+    let batch = batch_size(req)?;
+    let text = req.param("queryString").unwrap_or_default();
+    let dataset = state.dataset();
+    let select = super::select::parse(text, dataset.tables()).map_err(|e| Fault {
+        code: e.code(),
+        detail: "MalformedQueryFault",
+        message: e.message(),
+    })?;
+    if let Some(f) = select.fields.iter().find(|f| f.contains('.')) {
+        return Err(Fault {
+            code: "INVALID_FIELD",
+            detail: "MalformedQueryFault",
+            message: format!("invalid field for query: {}.{f}", select.object),
+        });
+    }
+    let table = dataset
+        .table(&select.object)
+        .ok_or_else(|| Fault::unexpected("INVALID_TYPE", "unknown object"))?;
+    // Zuora returns `Id` first, then the other selected fields in the object's order.
+    let mut fields: Vec<String> = table
+        .fields()
+        .iter()
+        .filter(|f| select.fields.contains(f))
+        .cloned()
+        .collect();
+    if let Some(i) = fields.iter().position(|f| f == "Id") {
+        let id = fields.remove(i);
+        fields.insert(0, id);
+    }
+    let cursors = state.cursors();
+    let id = format!(
+        "{:016x}{:016x}",
+        0x4028_e699_23ea_aa2a_u64,
+        cursors.next_id()
+    );
+    let page = cursors.open(
+        dataset,
+        id.clone(),
+        table,
+        fields,
+        false,
+        batch,
+        &session,
+        state.clock().now(),
+    );
+    delay(state, page.records.len()).await;
+    Ok(query_body("queryResponse", &select.object, &id, &page))
+}
+
+async fn query_more(
+    state: &MockState,
+    req: &SoapRequest,
+    injected: Option<&MockFault>,
+) -> Result<Vec<u8>, Fault> {
+    check_session(state, req, injected)?;
+    let batch = batch_size(req)?;
+    let locator = req.param("queryLocator").unwrap_or_default().trim();
+    let invalid = |why: &str| Fault {
+        code: "INVALID_VALUE",
+        detail: "InvalidQueryLocatorFault",
+        message: format!("invalid query locator {locator}: {why}"),
+    };
+    if injected == Some(&MockFault::InvalidLocator) {
+        return Err(invalid("the query locator is no longer valid"));
+    }
+    let (id, offset) = locator
+        .rsplit_once('-')
+        .and_then(|(id, n)| Some((id, n.parse::<usize>().ok()?)))
+        .filter(|(id, _)| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| invalid("not a query locator"))?;
+    let dataset = state.dataset();
+    let page = state
+        .cursors()
+        .next(dataset, id, offset, Some(batch), state.clock().now())
+        .map_err(|e| match e {
+            CursorError::Expired => invalid("expired after 15 minutes of inactivity"),
+            CursorError::Unknown => invalid("unknown or already used up"),
+        })?;
+    let object = page
+        .records
+        .first()
+        .and_then(Record::object_type)
+        .unwrap_or("zObject")
+        .to_owned();
+    delay(state, page.records.len()).await;
+    Ok(query_body("queryMoreResponse", &object, id, &page))
+}
+
+async fn delay(state: &MockState, records: usize) {
+    let per_record = state.latency().per_record;
+    if !per_record.is_zero() {
+        tokio::time::sleep(per_record.saturating_mul(records as u32)).await;
+    }
+}
+
+/// Zuora writes `ns1` for the API namespace, declared on the response element.
+const RESULT_STYLE: ResultStyle = ResultStyle {
+    prefix: "ns1",
+    declare: Some(API_NS),
+    nil: "1",
+    declare_xsi_on_nil: true,
+    result_type: None,
+};
+
+/// Zuora's faults: `fns` declared on `soapenv:Fault`, no `xsi:type` on the detail.
+const FAULT_STYLE: FaultStyle = FaultStyle {
+    prefix: "fns",
+    uri: FAULT_NS,
+    code: "FaultCode",
+    message: "FaultMessage",
+    declare_on_fault: true,
+    typed_detail: false,
+};
+
+/// A successful `login` response.
+fn login_body(session: &str, server_url: &str) -> Vec<u8> {
+    let mut w = begin_response(512, &[]);
+    w.start("ns1", "loginResponse", &[("xmlns:ns1", API_NS)]);
+    w.start("ns1", "result", &[]);
+    w.leaf("ns1", "Session", session);
+    w.leaf("ns1", "ServerUrl", server_url);
+    w.end("ns1", "result");
+    w.end("ns1", "loginResponse");
+    end_response(w)
+}
+
+/// A `queryResponse` / `queryMoreResponse` for one served page of `object` rows.
+fn query_body(response: &str, object: &str, id: &str, page: &ServedPage) -> Vec<u8> {
+    let locator = page.next.map(|n| format!("{id}-{n}"));
+    let typed = format!("ns2:{object}");
+    let mut w = begin_response(512 + page.records.len() * 640, &[]);
+    let result = ResultPage {
+        done: locator.is_none(),
+        query_locator: locator.as_deref(),
+        size: page.total as u64,
+    };
+    write_query_response(&mut w, &RESULT_STYLE, response, &result, |w| {
+        for record in &page.records {
+            write_record(w, &typed, record);
+        }
+    });
+    end_response(w)
+}
+
+/// One record: namespaces re-declared on it, null fields left out.
+fn write_record(w: &mut XmlWriter, typed: &str, record: &Record) {
+    w.start(
+        "ns1",
+        "records",
+        &[
+            ("xmlns:ns2", OBJECT_NS),
+            ("xmlns:xsi", XSI),
+            ("xsi:type", typed),
+        ],
+    );
+    for (name, value) in record.fields() {
+        if let Value::Null = value {
+            continue;
+        }
+        if let Some(text) = value.to_text() {
+            w.leaf("ns2", name, &text);
+        }
+    }
+    w.end("ns1", "records");
+}
+
+/// A fault to answer with.
+#[derive(Debug)]
+struct Fault {
+    /// A WSDL `ErrorCode` value.
+    code: &'static str,
+    /// The detail element (a fault type the WSDL declares).
+    detail: &'static str,
+    message: String,
+}
+
+impl Fault {
+    fn unexpected(code: &'static str, message: &str) -> Self {
+        Fault {
+            code,
+            detail: "UnexpectedErrorFault",
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// The fault response (HTTP 500), shaped like Zuora's reference sample.
+fn fault(f: Fault) -> Response {
+    xml(StatusCode::INTERNAL_SERVER_ERROR, fault_body(&f))
+}
+
+fn fault_body(f: &Fault) -> Vec<u8> {
+    let mut w = begin_response(768, &[]);
+    write_fault(
+        &mut w,
+        &FAULT_STYLE,
+        &FaultBody {
+            code: f.code,
+            faultstring: &f.message,
+            detail: f.detail,
+            message: &f.message,
+        },
+    );
+    end_response(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::Dataset;
+    use crate::mock::cursors::CursorStore;
+    use crate::xml::wsdl::Wsdl;
+    use chrono::{DateTime, TimeDelta};
+
+    fn wsdl() -> Wsdl {
+        Wsdl::parse(include_bytes!("../../wsdl/zuora.wsdl")).unwrap()
+    }
+
+    fn pages(object: &str, fields: &[&str], batch: usize) -> Vec<Vec<u8>> {
+        let ds = Dataset::sample(7);
+        let store = CursorStore::new(Some(TimeDelta::minutes(15)), None);
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let table = ds.table(object).unwrap();
+        let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        let id = "4028e69923eaaa2a0000000000000001";
+        let mut page = store.open(&ds, id.into(), table, fields, false, batch, "s", now);
+        let mut out = vec![query_body("queryResponse", object, id, &page)];
+        while let Some(next) = page.next {
+            page = store.next(&ds, id, next, None, now).unwrap();
+            out.push(query_body("queryMoreResponse", object, id, &page));
+        }
+        out
+    }
+
+    #[test]
+    fn responses_follow_the_wsdl() {
+        let w = wsdl();
+        let all_account = [
+            "Id",
+            "AccountNumber",
+            "AutoPay",
+            "Balance",
+            "BillCycleDay",
+            "CreatedDate",
+            "Currency",
+            "LastInvoiceDate",
+            "Name",
+            "Notes",
+            "Status",
+        ];
+        let all_items = [
+            "Id",
+            "AccountId",
+            "ChargeAmount",
+            "ChargeDate",
+            "ChargeName",
+            "Quantity",
+            "ServiceEndDate",
+            "ServiceStartDate",
+            "SKU",
+            "UOM",
+        ];
+        let mut bodies = pages("Account", &all_account, 3);
+        bodies.extend(pages("InvoiceItem", &all_items, 5));
+        assert_eq!(bodies.len(), 3 + 2);
+        for body in &bodies {
+            let (_, op) = w
+                .check_envelope(body)
+                .unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(body)));
+            assert!(op.1 == "queryResponse" || op.1 == "queryMoreResponse");
+        }
+        w.check_envelope(&login_body("s", "http://h/apps/services/a/78.0"))
+            .unwrap();
+    }
+
+    #[test]
+    fn records_redeclare_namespaces_and_omit_nulls() {
+        let bodies = pages("Account", &["Id", "LastInvoiceDate", "Name"], 3);
+        let first = String::from_utf8(bodies[0].clone()).unwrap();
+        assert_eq!(
+            first.matches(r#"<ns1:records xmlns:ns2="http://object.api.zuora.com/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="ns2:Account">"#).count(),
+            3,
+            "{first}"
+        );
+        // Row 2 has no LastInvoiceDate: two of the three records carry one.
+        assert_eq!(first.matches("<ns2:LastInvoiceDate>").count(), 2, "{first}");
+        assert!(first.contains("<ns1:size>7</ns1:size>"), "{first}");
+        assert!(
+            first.contains(
+                "<ns1:queryLocator>4028e69923eaaa2a0000000000000001-3</ns1:queryLocator>"
+            ),
+            "{first}"
+        );
+        let last = String::from_utf8(bodies[2].clone()).unwrap();
+        assert!(last.contains(r#"<ns1:queryLocator xsi:nil="1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>"#), "{last}");
+        assert!(last.contains("<ns1:done>true</ns1:done>"), "{last}");
+    }
+
+    #[test]
+    fn faults_use_wsdl_codes_and_detail_elements() {
+        let w = wsdl();
+        let body = fault_body(&Fault {
+            code: "INVALID_VALUE",
+            detail: "InvalidQueryLocatorFault",
+            message: "gone & <expired>".into(),
+        });
+        let text = String::from_utf8(body.clone()).unwrap();
+        assert!(text.contains(r#"<soapenv:Fault xmlns:fns="http://fault.api.zuora.com/"><faultcode>fns:INVALID_VALUE</faultcode>"#), "{text}");
+        assert!(text.contains("<detail><fns:InvalidQueryLocatorFault><fns:FaultCode>INVALID_VALUE</fns:FaultCode><fns:FaultMessage>gone &amp; &lt;expired&gt;</fns:FaultMessage>"), "{text}");
+        assert!(
+            w.elements
+                .contains_key(&(FAULT_NS.to_owned(), "InvalidQueryLocatorFault".to_owned()))
+        );
+    }
+
+    #[test]
+    fn every_fault_code_and_detail_the_mock_sends_is_in_the_wsdl() {
+        let wsdl = include_str!("../../wsdl/zuora.wsdl");
+        let codes = [
+            "INVALID_LOGIN",
+            "INVALID_SESSION",
+            "INVALID_VALUE",
+            "UNKNOWN_ERROR",
+            "MALFORMED_QUERY",
+            "INVALID_FIELD",
+            "INVALID_TYPE",
+        ];
+        for code in codes {
+            assert!(
+                wsdl.contains(&format!("<enumeration value=\"{code}\" />")),
+                "{code}"
+            );
+        }
+        assert!(!wsdl.contains("INVALID_QUERY_LOCATOR"));
+        for detail in [
+            "LoginFault",
+            "UnexpectedErrorFault",
+            "MalformedQueryFault",
+            "InvalidQueryLocatorFault",
+        ] {
+            assert!(
+                wsdl.contains(&format!(
+                    "<element name=\"{detail}\" type=\"fns:{detail}\" />"
+                )),
+                "{detail}"
+            );
+        }
+        // The select parser's codes are among them.
+        let ds = Dataset::sample(1);
+        for q in [
+            "selec x",
+            "select Id from Nope",
+            "select Bogus from Account",
+        ] {
+            let code = crate::mock::select::parse(q, ds.tables())
+                .unwrap_err()
+                .code();
+            assert!(codes.contains(&code), "{code}");
+        }
+    }
 }

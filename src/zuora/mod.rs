@@ -4,8 +4,10 @@
 #![allow(dead_code)] // shared; each backend uses part of it (removed once all have landed)
 
 pub mod rest;
+pub mod soap;
 
 pub use rest::{ZuoraRest, ZuoraRestBuilder};
+pub use soap::{ZuoraSoap, ZuoraSoapBuilder};
 
 use crate::BatchSizeRange;
 use chrono::TimeDelta;

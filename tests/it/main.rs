@@ -6,3 +6,4 @@ mod paging;
 mod salesforce_rest;
 mod support;
 mod zuora_rest;
+mod zuora_soap;

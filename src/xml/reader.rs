@@ -1,0 +1,506 @@
+//! A namespace-aware pull reader over quick-xml's `NsReader`, for parsing SOAP
+//! responses (and, in the mock, requests) while streaming: no DOM.
+//!
+//! Elements are matched by `(namespace, local name)` where the namespace is an
+//! [`NsId`] from the dialect's table, never by prefix. `xsi:nil` (`1`/`true`)
+//! and `xsi:type` (its QName prefix resolved in the element's scope) are read
+//! from each element's attributes. A text value is accumulated across `Text`,
+//! `GeneralRef` (quick-xml splits text at `&amp;`; predefined entities and
+//! numeric character references are resolved) and CDATA events, borrowing the
+//! input when it comes in one piece.
+//!
+//! Errors are this crate's: a body that ends early (input exhausted with
+//! elements still open, or a syntax error at the end of the input) is a
+//! retryable "truncated" protocol error; anything else malformed is a plain
+//! protocol error.
+
+use super::NsId;
+use crate::transport::excerpt;
+use crate::{BackendKind, Error, Result};
+use quick_xml::errors::SyntaxError;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::name::{Namespace, QName, ResolveResult};
+use quick_xml::reader::NsReader;
+use std::borrow::Cow;
+
+/// An element just opened by [`XmlReader::child`] or [`XmlReader::root`].
+#[derive(Debug)]
+pub(crate) struct Elem<'i> {
+    start: BytesStart<'i>,
+    ns: NsId,
+    empty: bool,
+    nil: bool,
+    xsi_type: Option<(NsId, String)>,
+}
+
+impl<'i> Elem<'i> {
+    /// The element's namespace.
+    pub(crate) fn ns(&self) -> NsId {
+        self.ns
+    }
+
+    /// The local name (`records` for `<ns1:records>`).
+    pub(crate) fn local_name(&self) -> &str {
+        self.start.local_name().into_inner()
+    }
+
+    /// The name as written, for messages.
+    pub(crate) fn qualified_name(&self) -> &str {
+        self.start.name().into_inner()
+    }
+
+    /// True when the element is `(ns, local)`.
+    pub(crate) fn is(&self, ns: NsId, local: &str) -> bool {
+        self.ns == ns && self.local_name() == local
+    }
+
+    /// True when `xsi:nil` is `true` or `1`.
+    pub(crate) fn is_nil(&self) -> bool {
+        self.nil
+    }
+
+    /// Takes the `xsi:type` out, its prefix resolved: `(namespace, local name)`.
+    pub(crate) fn take_xsi_type(&mut self) -> Option<(NsId, String)> {
+        self.xsi_type.take()
+    }
+}
+
+/// A pull reader over one response body.
+pub(crate) struct XmlReader<'i> {
+    reader: NsReader<&'i [u8]>,
+    input: &'i [u8],
+    backend: BackendKind,
+    table: &'static [&'static str],
+    depth: usize,
+    text: String,
+}
+
+impl<'i> XmlReader<'i> {
+    /// A reader over `input`; `table` lists the dialect's namespace URIs.
+    pub(crate) fn new(
+        backend: BackendKind,
+        input: &'i [u8],
+        table: &'static [&'static str],
+    ) -> Self {
+        XmlReader {
+            reader: NsReader::from_reader(input),
+            input,
+            backend,
+            table,
+            depth: 0,
+            text: String::new(),
+        }
+    }
+
+    /// The backend errors are reported for.
+    pub(crate) fn backend(&self) -> BackendKind {
+        self.backend
+    }
+
+    /// A protocol error naming the backend.
+    pub(crate) fn error(&self, message: impl Into<String>) -> Error {
+        Error::protocol(self.backend, message)
+    }
+
+    /// The document's root element. A body with none (empty, or plain text) is an error.
+    pub(crate) fn root(&mut self) -> Result<Elem<'i>> {
+        loop {
+            match self.next_event()? {
+                Event::Start(e) => return self.elem(e, false),
+                Event::Empty(e) => return self.elem(e, true),
+                Event::Eof => {
+                    let what = if self.input.iter().all(u8::is_ascii_whitespace) {
+                        "an empty body".to_owned()
+                    } else {
+                        format!("no XML element in the body: {}", excerpt(self.input))
+                    };
+                    return Err(self.error(what));
+                }
+                Event::Text(t) if !t.trim_ascii().is_empty() => {
+                    return Err(self.error(format!("the body is not XML: {}", excerpt(self.input))));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The next child element of `parent` (the element last opened and not yet
+    /// finished), or `None` at its end; an empty `parent` has none. Text between
+    /// elements (indentation) is skipped.
+    pub(crate) fn child(&mut self, parent: &Elem<'_>) -> Result<Option<Elem<'i>>> {
+        if parent.empty {
+            return Ok(None);
+        }
+        loop {
+            match self.next_event()? {
+                Event::Start(e) => return self.elem(e, false).map(Some),
+                Event::Empty(e) => return self.elem(e, true).map(Some),
+                Event::End(_) | Event::Eof => return Ok(None),
+                _ => {}
+            }
+        }
+    }
+
+    /// The text of `elem` (just returned by [`XmlReader::child`]), read to its
+    /// end. A nil or empty element reads as `""`: check [`Elem::is_nil`] first.
+    pub(crate) fn text(&mut self, elem: &Elem<'_>) -> Result<&str> {
+        if elem.empty {
+            return Ok("");
+        }
+        self.text.clear();
+        let mut acc = Acc::default();
+        loop {
+            let piece: Cow<'i, str> = match self.next_event()? {
+                Event::Text(t) => t.xml10_content(),
+                Event::CData(c) => c.xml10_content(),
+                Event::GeneralRef(r) => match self.reference(&r)? {
+                    Resolved::Str(s) => Cow::Borrowed(s),
+                    Resolved::Char(c) => {
+                        acc.spill(&mut self.text);
+                        self.text.push(c);
+                        continue;
+                    }
+                },
+                Event::End(_) => break,
+                Event::Start(e) | Event::Empty(e) => {
+                    return Err(self.error(format!(
+                        "unexpected element <{}> inside the text of <{}>",
+                        e.name().into_inner(),
+                        elem.qualified_name()
+                    )));
+                }
+                _ => continue,
+            };
+            acc.push(&mut self.text, piece);
+        }
+        Ok(match acc.single {
+            Some(s) if !acc.spilled => s,
+            _ if acc.spilled => &self.text,
+            _ => "",
+        })
+    }
+
+    /// Skips `elem`'s content, nested elements included.
+    pub(crate) fn skip(&mut self, elem: &Elem<'_>) -> Result<()> {
+        if elem.empty {
+            return Ok(());
+        }
+        let target = self.depth.saturating_sub(1);
+        while self.depth > target {
+            if let Event::Eof = self.next_event()? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the rest of the document, so a body cut after the data still fails.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        while !matches!(self.next_event()?, Event::Eof) {}
+        Ok(())
+    }
+
+    fn next_event(&mut self) -> Result<Event<'i>> {
+        let event = self.reader.read_event().map_err(|e| self.xml_error(e))?;
+        match &event {
+            Event::Start(_) => self.depth += 1,
+            Event::End(_) => self.depth = self.depth.saturating_sub(1),
+            Event::Eof if self.depth > 0 => {
+                return Err(Error::truncated(
+                    self.backend,
+                    format!(
+                        "the XML body ends with {} element(s) still open after {} bytes",
+                        self.depth,
+                        self.input.len()
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        Ok(event)
+    }
+
+    fn xml_error(&self, e: quick_xml::Error) -> Error {
+        let at = self.reader.error_position();
+        // Every syntax error but a bad `<!` is "... not closed before end of input".
+        let unclosed =
+            matches!(&e, quick_xml::Error::Syntax(s) if *s != SyntaxError::InvalidBangMarkup);
+        if unclosed || self.reader.buffer_position() as usize >= self.input.len() {
+            Error::truncated(
+                self.backend,
+                format!("the XML body is cut short at byte {at}: {e}"),
+            )
+        } else {
+            Error::protocol(self.backend, format!("malformed XML at byte {at}: {e}"))
+        }
+    }
+
+    fn reference(&self, r: &BytesRef<'_>) -> Result<Resolved> {
+        match r.resolve_char_ref() {
+            Ok(Some(c)) => Ok(Resolved::Char(c)),
+            Ok(None) => resolve_predefined_entity(r)
+                .map(Resolved::Str)
+                .ok_or_else(|| self.error(format!("unknown entity &{};", &**r))),
+            Err(e) => Err(self.error(format!("bad character reference &{};: {e}", &**r))),
+        }
+    }
+
+    fn namespace(&self, result: ResolveResult<'_>, what: &str) -> Result<NsId> {
+        match result {
+            ResolveResult::Bound(Namespace(uri)) => Ok(NsId::of(uri, self.table)),
+            ResolveResult::Unbound => Ok(NsId::NONE),
+            ResolveResult::Unknown(prefix) => {
+                Err(self.error(format!("undeclared namespace prefix {prefix:?} in {what}")))
+            }
+        }
+    }
+
+    fn elem(&mut self, start: BytesStart<'i>, empty: bool) -> Result<Elem<'i>> {
+        let (resolved, _) = self.reader.resolver().resolve_element(start.name());
+        let ns = self.namespace(resolved, start.name().into_inner())?;
+        let mut elem = Elem {
+            start,
+            ns,
+            empty,
+            nil: false,
+            xsi_type: None,
+        };
+        if !elem.start.attributes_raw().trim_ascii().is_empty() {
+            self.read_xsi_attributes(&mut elem)?;
+        }
+        Ok(elem)
+    }
+
+    fn read_xsi_attributes(&self, elem: &mut Elem<'i>) -> Result<()> {
+        let resolver = self.reader.resolver();
+        let mut nil = false;
+        let mut xsi_type = None;
+        for attr in elem.start.attributes() {
+            let attr = attr.map_err(|e| {
+                self.error(format!(
+                    "bad attribute on <{}>: {e}",
+                    elem.start.name().into_inner()
+                ))
+            })?;
+            let (resolved, local) = resolver.resolve_attribute(attr.key);
+            if !matches!(resolved, ResolveResult::Bound(Namespace(super::XSI))) {
+                continue;
+            }
+            match local.into_inner() {
+                "nil" => nil = attr.as_bool().unwrap_or(false),
+                "type" => {
+                    let value = attr.value.trim();
+                    let (local, prefix) = QName(value).decompose();
+                    let ns = match resolver.resolve_prefix(prefix, true) {
+                        ResolveResult::Bound(Namespace(uri)) => NsId::of(uri, self.table),
+                        ResolveResult::Unbound => NsId::NONE,
+                        ResolveResult::Unknown(_) => NsId::OTHER,
+                    };
+                    xsi_type = Some((ns, local.into_inner().to_owned()));
+                }
+                _ => {}
+            }
+        }
+        elem.nil = nil;
+        elem.xsi_type = xsi_type;
+        Ok(())
+    }
+}
+
+/// A resolved `&...;` reference.
+enum Resolved {
+    Str(&'static str),
+    Char(char),
+}
+
+/// Text pieces of one value: the first piece is kept borrowed from the input;
+/// a second one spills both into the reader's reusable buffer.
+#[derive(Default)]
+struct Acc<'i> {
+    single: Option<&'i str>,
+    spilled: bool,
+}
+
+impl<'i> Acc<'i> {
+    fn push(&mut self, buf: &mut String, piece: Cow<'i, str>) {
+        match piece {
+            Cow::Borrowed(s) if !self.spilled && self.single.is_none() => self.single = Some(s),
+            other => {
+                self.spill(buf);
+                buf.push_str(&other);
+            }
+        }
+    }
+
+    fn spill(&mut self, buf: &mut String) {
+        if !self.spilled {
+            if let Some(s) = self.single.take() {
+                buf.push_str(s);
+            }
+            self.spilled = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &[&str] = &["urn:a", "urn:b"];
+    const A: NsId = NsId::dialect(0);
+    const B: NsId = NsId::dialect(1);
+
+    fn reader(xml: &str) -> XmlReader<'_> {
+        XmlReader::new(BackendKind::ZuoraSoap, xml.as_bytes(), TABLE)
+    }
+
+    /// The texts of the root's children, `None` for nil ones.
+    fn texts(xml: &str) -> Result<Vec<(String, Option<String>)>> {
+        let mut r = reader(xml);
+        let root = r.root()?;
+        let mut out = Vec::new();
+        while let Some(c) = r.child(&root)? {
+            let name = c.local_name().to_owned();
+            let text = if c.is_nil() {
+                r.skip(&c)?;
+                None
+            } else {
+                Some(r.text(&c)?.to_owned())
+            };
+            out.push((name, text));
+        }
+        r.finish()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn text_is_accumulated_across_entities_char_refs_and_cdata() {
+        let got = texts(
+            "<r xmlns='urn:a'><x>AT&amp;T</x><y>&lt;b&gt; &#233;&#x41;!</y>\
+             <z><![CDATA[a < b & c]]> tail</z><w>plain</w><e/><n></n></r>",
+        )
+        .unwrap();
+        let want = [
+            ("x", "AT&T"),
+            ("y", "<b> éA!"),
+            ("z", "a < b & c tail"),
+            ("w", "plain"),
+            ("e", ""),
+            ("n", ""),
+        ];
+        let want: Vec<_> = want
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Some((*v).to_owned())))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_lone_entity_reads_as_its_character() {
+        let got = texts("<r><x>&amp;</x><y>&quot;q&apos;</y></r>").unwrap();
+        assert_eq!(got[0].1.as_deref(), Some("&"));
+        assert_eq!(got[1].1.as_deref(), Some("\"q'"));
+    }
+
+    #[test]
+    fn nil_is_read_for_1_and_true_in_any_prefix_but_not_for_false() {
+        let got = texts(
+            "<r xmlns:i='http://www.w3.org/2001/XMLSchema-instance' \
+                xmlns:xsi='urn:not-xsi'>\
+             <a i:nil='1'/><b i:nil='true'></b><c i:nil='false'>v</c><d xsi:nil='true'>w</d></r>",
+        )
+        .unwrap();
+        assert_eq!(got[0], ("a".into(), None));
+        assert_eq!(got[1], ("b".into(), None));
+        assert_eq!(got[2], ("c".into(), Some("v".into())));
+        assert_eq!(
+            got[3],
+            ("d".into(), Some("w".into())),
+            "xsi bound elsewhere"
+        );
+    }
+
+    #[test]
+    fn namespaces_match_by_uri_whatever_the_prefix() {
+        let xml = "<p:r xmlns:p='urn:a'><q:x xmlns:q='urn:a'/><p:x xmlns:p='urn:b'/>\
+                   <x xmlns='urn:b'/><p:x/><x/></p:r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        assert!(root.is(A, "r"));
+        let mut seen = Vec::new();
+        while let Some(c) = r.child(&root).unwrap() {
+            seen.push(c.ns());
+        }
+        assert_eq!(seen, [A, B, B, A, NsId::NONE]);
+    }
+
+    #[test]
+    fn xsi_type_prefix_is_resolved_in_the_element_scope() {
+        let xml = "<r xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'>\
+                   <rec xmlns:ns2='urn:b' xsi:type='ns2:Account'/>\
+                   <rec xmlns:ns3='urn:b' xsi:type='ns3:Invoice'/>\
+                   <rec xmlns='urn:a' xsi:type='QueryResult'/></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let mut types = Vec::new();
+        while let Some(mut c) = r.child(&root).unwrap() {
+            types.push(c.take_xsi_type());
+        }
+        assert_eq!(
+            types,
+            [
+                Some((B, "Account".to_owned())),
+                Some((B, "Invoice".to_owned())),
+                Some((A, "QueryResult".to_owned())),
+            ]
+        );
+    }
+
+    #[test]
+    fn truncated_bodies_are_retryable_errors() {
+        for cut in [
+            "<r><x>abc</x>",
+            "<r><x>ab",
+            "<r><x>abc</x><y a='1",
+            "<r><x>abc</",
+            "<r><x>AT&am",
+        ] {
+            let e = texts(cut).unwrap_err();
+            assert!(e.is_retryable(), "{cut}: {e}");
+            assert!(e.to_string().contains("zuora-soap"), "{e}");
+        }
+    }
+
+    #[test]
+    fn malformed_bodies_are_protocol_errors() {
+        for bad in [
+            "<r><x>a</y></r>",
+            "<r><x>&bogus;</x></r>",
+            "<r><x>a<b/>c</x></r>",
+            "<p:r/>",
+        ] {
+            let e = texts(bad).unwrap_err();
+            assert!(matches!(e, Error::Protocol { .. }), "{bad}: {e}");
+            assert!(!e.is_retryable(), "{bad}: {e}");
+        }
+        for not_xml in ["", "   ", "Internal Server Error"] {
+            let e = reader(not_xml).root().unwrap_err();
+            assert!(matches!(e, Error::Protocol { .. }), "{not_xml:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn skip_passes_over_nested_content() {
+        let xml = "<r><a><b><c>x</c></b><b/></a><d>y</d></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let a = r.child(&root).unwrap().unwrap();
+        r.skip(&a).unwrap();
+        let d = r.child(&root).unwrap().unwrap();
+        assert_eq!(d.local_name(), "d");
+        assert_eq!(r.text(&d).unwrap(), "y");
+        assert!(r.child(&root).unwrap().is_none());
+        r.finish().unwrap();
+    }
+}
