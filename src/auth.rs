@@ -98,6 +98,15 @@ impl SessionManager {
         }
     }
 
+    /// Starts with `session` in force (one given by the user), so the first
+    /// call needs no authentication.
+    pub fn with_session(self, session: Session) -> Self {
+        SessionManager {
+            current: tokio::sync::Mutex::new(Some(session)),
+            ..self
+        }
+    }
+
     /// The session in force, authenticating when there is none or it has expired.
     pub async fn session(&self) -> Result<Session> {
         let mut current = self.current.lock().await;

@@ -2,22 +2,28 @@
 //! [`ZuoraSoap`], its builder, and its [`QuerySource`] implementation.
 //!
 //! Requests are built by the pure functions in `envelope`, responses read by
-//! the pure parsers in `parse`; this module holds the session (given, or from
-//! a lazy `login` whose `ServerUrl` is then used) and the HTTP calls.
+//! the pure parsers in `parse`; this module holds the HTTP calls and the
+//! session (given, or from a lazy [`ZuoraLogin`] whose `ServerUrl` is then
+//! used), kept by the shared session manager: a refused session is replaced by
+//! one new login and the same call (same locator) made again.
 
 pub(crate) mod envelope;
+mod login;
 pub(crate) mod parse;
 #[cfg(test)]
 mod wsdl_check;
 
+pub use login::ZuoraLogin;
+
+use crate::auth::{AuthProvider, Session, SessionManager, StaticToken};
 use crate::source::BoxFuture;
 use crate::transport::{Http, HttpResponse, same_origin};
 use crate::{
     BackendKind, Capabilities, Cursor, Error, HttpOptions, Page, Query, QuerySource, Result, Scope,
-    Secret,
+    Secret, SharedClock,
 };
 use chrono::TimeDelta;
-use envelope::{login_envelope, query_envelope, query_more_envelope};
+use envelope::{query_envelope, query_more_envelope};
 use parse::QueryOp;
 use reqwest::header::CONTENT_TYPE;
 use std::fmt;
@@ -59,23 +65,13 @@ pub struct ZuoraSoap {
 
 struct Inner {
     endpoint: Url,
-    credentials: Option<Credentials>,
     allow_origin_change: bool,
     idle_limit: Option<TimeDelta>,
     http: Http,
-    /// The session in use and where to send calls with it; `None` until login.
-    session: tokio::sync::Mutex<Option<Session>>,
-}
-
-struct Credentials {
-    username: String,
-    password: Secret,
-}
-
-#[derive(Clone)]
-struct Session {
-    id: Secret,
-    url: Url,
+    /// The session in use (its `server_url` is the login's `ServerUrl`).
+    session: SessionManager,
+    /// True when a refused session can be replaced (by a login).
+    can_login: bool,
 }
 
 impl fmt::Debug for ZuoraSoap {
@@ -83,7 +79,7 @@ impl fmt::Debug for ZuoraSoap {
         let i = &self.inner;
         f.debug_struct("ZuoraSoap")
             .field("endpoint", &display_url(&i.endpoint))
-            .field("login", &i.credentials.is_some())
+            .field("login", &i.can_login)
             .field("idle_limit", &i.idle_limit)
             .finish_non_exhaustive()
     }
@@ -103,40 +99,6 @@ impl ZuoraSoap {
     /// The endpoint calls start at (`login`, or every call with a given session).
     pub fn endpoint(&self) -> &str {
         self.inner.endpoint.as_str()
-    }
-
-    /// The session, logging in first if there is none yet.
-    async fn session(&self) -> Result<Session> {
-        let mut current = self.inner.session.lock().await;
-        if let Some(s) = &*current {
-            return Ok(s.clone());
-        }
-        let s = self.login().await?;
-        *current = Some(s.clone());
-        Ok(s)
-    }
-
-    /// Drops `used` if it is still the current session, so the next call logs in.
-    async fn forget(&self, used: &Session) {
-        let mut current = self.inner.session.lock().await;
-        if current.as_ref().is_some_and(|c| c.id == used.id) {
-            *current = None;
-        }
-    }
-
-    async fn login(&self) -> Result<Session> {
-        let creds = self.inner.credentials.as_ref().ok_or(Error::InvalidInput {
-            what: "credentials",
-            reason: "the session was refused and no username and password are set".into(),
-        })?;
-        tracing::debug!(endpoint = %display_url(&self.inner.endpoint), "zuora login");
-        let body = login_envelope(&creds.username, &creds.password);
-        let resp = self.post(&self.inner.endpoint, body).await?;
-        let login = parse::login_response(&resp)?;
-        Ok(Session {
-            id: login.session,
-            url: self.server_url(&login.server_url)?,
-        })
     }
 
     /// Where calls go after login: `ServerUrl`, refused on another origin unless allowed.
@@ -166,51 +128,53 @@ impl ZuoraSoap {
         Ok(url)
     }
 
-    async fn post(&self, url: &Url, body: Vec<u8>) -> Result<HttpResponse> {
-        let req = self
-            .inner
-            .http
-            .client()
-            .post(url.clone())
-            .header(CONTENT_TYPE, "text/xml; charset=utf-8")
-            .header("SOAPAction", "\"\"")
-            .body(body);
-        self.inner.http.execute(req).await
-    }
-
-    /// Runs a query call with the current session; with credentials, a refused
-    /// session is replaced by a new login and the call made once more.
-    async fn call(&self, call: Call<'_>) -> Result<Page> {
-        let session = self.session().await?;
-        match self.send(&session, call).await {
-            Err(e) if e.is_invalid_session() && self.inner.credentials.is_some() => {
-                tracing::debug!("zuora session refused; logging in again");
-                self.forget(&session).await;
-                let session = self.session().await?;
-                self.send(&session, call).await
-            }
-            other => other,
+    /// Where calls with `session` go: its `ServerUrl` (checked), else the endpoint.
+    fn call_url(&self, session: &Session) -> Result<Url> {
+        match &session.server_url {
+            Some(raw) => self.server_url(raw),
+            None => Ok(self.inner.endpoint.clone()),
         }
     }
 
-    async fn send(&self, session: &Session, call: Call<'_>) -> Result<Page> {
+    /// Runs a query call with the current session; a refused session that can
+    /// be replaced is, by one new login, and the call made once more.
+    async fn call(&self, call: Call<'_>) -> Result<Page> {
+        self.inner
+            .session
+            .call(|session| self.send(session, call))
+            .await
+    }
+
+    async fn send(&self, session: Session, call: Call<'_>) -> Result<Page> {
         let (body, op) = match call {
             Call::Query(q) => (
-                query_envelope(&session.id, &q.text, q.batch_size),
+                query_envelope(&session.token, &q.text, q.batch_size),
                 QueryOp::Query,
             ),
             Call::QueryMore {
                 locator,
                 batch_size,
             } => (
-                query_more_envelope(&session.id, locator, batch_size),
+                query_more_envelope(&session.token, locator, batch_size),
                 QueryOp::QueryMore,
             ),
         };
-        tracing::debug!(?op, url = %display_url(&session.url), "zuora call");
-        let resp = self.post(&session.url, body).await?;
+        let url = self.call_url(&session)?;
+        tracing::debug!(?op, url = %display_url(&url), "zuora call");
+        let resp = post(&self.inner.http, &url, body).await?;
         parse::query_response(&resp, op)
     }
+}
+
+/// Posts a SOAP 1.1 envelope and reads the answer.
+async fn post(http: &Http, url: &Url, body: Vec<u8>) -> Result<HttpResponse> {
+    let req = http
+        .client()
+        .post(url.clone())
+        .header(CONTENT_TYPE, "text/xml; charset=utf-8")
+        .header("SOAPAction", "\"\"")
+        .body(body);
+    http.execute(req).await
 }
 
 #[derive(Clone, Copy)]
@@ -269,6 +233,7 @@ pub struct ZuoraSoapBuilder {
     endpoint: Option<String>,
     session: Option<Secret>,
     credentials: Option<(String, Secret)>,
+    provider: Option<Arc<dyn AuthProvider>>,
     http: HttpOptions,
     idle_limit: Option<TimeDelta>,
     allow_origin_change: bool,
@@ -287,6 +252,7 @@ impl ZuoraSoapBuilder {
             endpoint: None,
             session: None,
             credentials: None,
+            provider: None,
             http: HttpOptions::default(),
             idle_limit: Some(crate::zuora::IDLE_LIMIT),
             allow_origin_change: false,
@@ -309,6 +275,13 @@ impl ZuoraSoapBuilder {
     /// session is refused), and its `ServerUrl` receives the calls that follow.
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<Secret>) -> Self {
         self.credentials = Some((username.into(), password.into()));
+        self
+    }
+
+    /// Any other source of sessions (a [`ZuoraLogin`] shared with other code,
+    /// say); it replaces [`ZuoraSoapBuilder::credentials`].
+    pub fn auth_provider(mut self, provider: Arc<dyn AuthProvider>) -> Self {
+        self.provider = Some(provider);
         self
     }
 
@@ -354,34 +327,47 @@ impl ZuoraSoapBuilder {
                 reason: "the session id is empty".into(),
             });
         }
-        let credentials = match self.credentials {
-            Some((username, _)) if username.trim().is_empty() => {
-                return Err(Error::InvalidInput {
-                    what: "credentials",
-                    reason: "the username is empty".into(),
-                });
-            }
-            Some((username, password)) => Some(Credentials { username, password }),
-            None => None,
-        };
-        if self.session.is_none() && credentials.is_none() {
+        if self
+            .credentials
+            .as_ref()
+            .is_some_and(|(username, _)| username.trim().is_empty())
+        {
             return Err(Error::InvalidInput {
                 what: "credentials",
-                reason: "set a session or a username and password".into(),
+                reason: "the username is empty".into(),
             });
         }
-        let session = self.session.map(|id| Session {
-            id,
-            url: endpoint.clone(),
-        });
+        let http = Http::new(KIND, &self.http)?;
+        let provider: Arc<dyn AuthProvider> = match (self.provider, self.credentials, &self.session)
+        {
+            (Some(p), _, _) => p,
+            (None, Some((username, password)), _) => Arc::new(ZuoraLogin::from_parts(
+                endpoint.clone(),
+                username,
+                password,
+                http.clone(),
+            )),
+            (None, None, Some(session)) => Arc::new(StaticToken::new(session.clone())),
+            (None, None, None) => {
+                return Err(Error::InvalidInput {
+                    what: "credentials",
+                    reason: "set a session or a username and password".into(),
+                });
+            }
+        };
+        let can_login = provider.can_refresh();
+        let mut session = SessionManager::new(provider, SharedClock::system());
+        if let Some(id) = self.session {
+            session = session.with_session(Session::new(id));
+        }
         Ok(ZuoraSoap {
             inner: Arc::new(Inner {
-                http: Http::new(KIND, &self.http)?,
+                http,
                 endpoint,
-                credentials,
                 allow_origin_change: self.allow_origin_change,
                 idle_limit: self.idle_limit,
-                session: tokio::sync::Mutex::new(session),
+                session,
+                can_login,
             }),
         })
     }
