@@ -3,6 +3,7 @@
 
 mod conformance;
 mod paging;
+mod reliability;
 mod salesforce_rest;
 mod support;
 mod zuora_rest;
