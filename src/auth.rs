@@ -4,7 +4,7 @@
 //! invalid, authenticate again once and repeat the same call (same cursor).
 
 mod config;
-mod oauth;
+pub(crate) mod oauth;
 
 pub(crate) use config::{AuthConfig, bearer_header};
 pub use oauth::ClientCredentials;

@@ -50,6 +50,10 @@ pub use transport::HttpOptions;
 pub use zuora::rest::ZuoraRest;
 pub use zuora::soap::ZuoraSoap;
 
+#[cfg(feature = "fuzz-api")]
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
 #[cfg(feature = "test-util")]
 pub mod conformance;
 #[cfg(feature = "mock")]

@@ -26,7 +26,7 @@
 //! # Ok(()) }
 //! ```
 
-mod parse;
+pub(crate) mod parse;
 mod wire;
 
 use crate::auth::{AuthConfig, AuthProvider, SessionManager, bearer_header};

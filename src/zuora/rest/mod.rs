@@ -19,7 +19,7 @@
 //! locator's query id, so a cursor resumed by another `ZuoraRest` value (after a
 //! restart, say) yields records without an object type.
 
-mod parse;
+pub(crate) mod parse;
 mod wire;
 
 use self::parse::{Action, ParsedPage, object_type_of, parse_response};
