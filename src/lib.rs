@@ -16,6 +16,8 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod client;
 mod clock;
 mod cursor;

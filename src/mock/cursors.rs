@@ -105,6 +105,10 @@ impl CursorStore {
         let page = cut(dataset, &cursor, 0);
         if page.next.is_some() {
             let mut open = self.lock();
+            // Sweep cursors that have idled out, so a long-running mock stays small.
+            if let Some(limit) = self.idle_limit {
+                open.retain(|_, c| now - c.last_used < limit);
+            }
             if let Some(limit) = self.per_owner_limit {
                 let mut mine: Vec<_> = open
                     .iter()
@@ -152,11 +156,10 @@ impl CursorStore {
         if position > table_len {
             return Err(CursorError::Unknown);
         }
-        let page = cut(dataset, &cursor, position);
-        if page.next.is_none() {
-            self.lock().remove(id);
-        }
-        Ok(page)
+        // A finished cursor stays until it idles out, as the services keep it:
+        // a client retrying the last page after a cut-short response gets the
+        // same page again instead of a lost cursor.
+        Ok(cut(dataset, &cursor, position))
     }
 
     /// Number of open cursors.
@@ -230,6 +233,16 @@ mod tests {
             }
         }
         assert_eq!(n, 23);
+        let again = store.next(&ds, "q1", pos, None, now()).unwrap();
+        assert!(
+            again.next.is_none(),
+            "the last page can be fetched again (a retry)"
+        );
+        let later = now() + TimeDelta::minutes(15);
+        assert_eq!(
+            store.next(&ds, "q1", pos, None, later).unwrap_err(),
+            CursorError::Expired
+        );
         assert_eq!(store.open_count(), 0);
     }
 

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test talks HTTP to the embedded mock on
 //! 127.0.0.1, or exercises the public paging API directly.
 
+mod cli;
 mod conformance;
 mod paging;
 mod reliability;
