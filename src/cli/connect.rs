@@ -121,17 +121,22 @@ fn source(
             Arc::new(b.build()?)
         }
         Backend::SalesforceRest => {
-            let token = c
-                .token
-                .as_ref()
-                .or(c.session.as_ref())
-                .ok_or_else(|| missing(backend, "--token (an access token or session id)"))?;
-            Arc::new(
-                crate::salesforce::rest::SalesforceRest::builder()
-                    .instance_url(url.as_str())
-                    .access_token(token.clone())
-                    .build()?,
-            )
+            let b = crate::salesforce::rest::SalesforceRest::builder().instance_url(url.as_str());
+            let b = match (
+                c.token.as_ref().or(c.session.as_ref()),
+                &c.client_id,
+                &c.client_secret,
+            ) {
+                (Some(token), _, _) => b.access_token(token.clone()),
+                (None, Some(id), Some(secret)) => b.client_credentials(id.clone(), secret.clone()),
+                _ => {
+                    return Err(missing(
+                        backend,
+                        "--token (an access token or session id), or --client-id and --client-secret",
+                    ));
+                }
+            };
+            Arc::new(b.build()?)
         }
         Backend::ZuoraSoap => {
             let mut b = crate::ZuoraSoap::builder().endpoint(url.as_str());

@@ -191,37 +191,74 @@ fn no_secret_in_any_snapshot() {
     );
 }
 
+/// Runs `querymore export` with `args` into a checkpointed file in `dir` and
+/// checks the checkpoint, the output and both streams.
+fn export_is_clean(dir: &Path, name: &str, args: &[&str]) {
+    let out = dir.join(format!("{name}.jsonl"));
+    let cp = dir.join(format!("{name}.checkpoint"));
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_querymore"))
+        .args(["export", "--batch-size", "200"])
+        .args(args)
+        .arg("--output")
+        .arg(&out)
+        .arg("--checkpoint")
+        .arg(&cp)
+        .arg(ACCOUNT_IDS)
+        .env_remove("QUERYMORE_ENDPOINT")
+        .env_remove("QUERYMORE_TOKEN")
+        .env_remove("QUERYMORE_SESSION")
+        .env_remove("QUERYMORE_CLIENT_ID")
+        .env_remove("QUERYMORE_CLIENT_SECRET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{name}: {stderr}");
+    let checkpoint = std::fs::read_to_string(&cp).unwrap();
+    assert!(checkpoint.contains("records_written"), "{checkpoint}");
+    assert_clean(&format!("{name} checkpoint"), &checkpoint);
+    assert_clean(&format!("{name} stderr"), &stderr);
+    assert_clean(
+        &format!("{name} stdout"),
+        &String::from_utf8_lossy(&run.stdout),
+    );
+    assert_clean(
+        &format!("{name} output"),
+        &std::fs::read_to_string(&out).unwrap(),
+    );
+}
+
 #[test]
 fn no_secret_in_any_cli_checkpoint_or_output() {
     let dir = tempfile::tempdir().unwrap();
     for backend in ["zuora-soap", "zuora-rest", "salesforce-rest"] {
-        let out = dir.path().join(format!("{backend}.jsonl"));
-        let cp = dir.path().join(format!("{backend}.checkpoint"));
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_querymore"))
-            .args(["export", "--backend", backend, "--batch-size", "200"])
-            .arg("--output")
-            .arg(&out)
-            .arg("--checkpoint")
-            .arg(&cp)
-            .arg(ACCOUNT_IDS)
-            .env_remove("QUERYMORE_ENDPOINT")
-            .env_remove("QUERYMORE_TOKEN")
-            .env_remove("QUERYMORE_SESSION")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert!(run.status.success(), "{backend}: {stderr}");
-        let checkpoint = std::fs::read_to_string(&cp).unwrap();
-        assert!(checkpoint.contains("records_written"), "{checkpoint}");
-        assert_clean(&format!("{backend} checkpoint"), &checkpoint);
-        assert_clean(&format!("{backend} stderr"), &stderr);
-        assert_clean(
-            &format!("{backend} stdout"),
-            &String::from_utf8_lossy(&run.stdout),
-        );
-        assert_clean(
-            &format!("{backend} output"),
-            &std::fs::read_to_string(&out).unwrap(),
-        );
+        export_is_clean(dir.path(), backend, &["--backend", backend]);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_cli_checkpoints_after_a_login_or_token_request() {
+    let (mock, _clock) = mock_with(Dataset::sample(500)).await;
+    let uri = mock.uri();
+    let c = MockCredentials::default();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let soap = ["--backend", "zuora-soap", "--endpoint", &uri];
+        let login = ["--username", &c.username, "--password", &c.password];
+        export_is_clean(dir.path(), "soap-login", &[&soap[..], &login[..]].concat());
+        let oauth = [
+            "--client-id",
+            &c.client_id,
+            "--client-secret",
+            &c.client_secret,
+        ];
+        for backend in ["zuora-rest", "salesforce-rest"] {
+            let at = ["--backend", backend, "--endpoint", &uri];
+            export_is_clean(dir.path(), backend, &[&at[..], &oauth[..]].concat());
+        }
+    })
+    .await
+    .unwrap();
+    let reqs = mock.received_requests();
+    assert!(reqs.iter().any(|r| r.body_text().contains(":login>")));
+    assert_eq!(reqs.iter().filter(|r| r.path.contains("oauth")).count(), 2);
 }
