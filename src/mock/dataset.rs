@@ -82,6 +82,28 @@ impl Dataset {
         self.with_table(Stored::new(object, records))
     }
 
+    /// Adds a table of the user's own records from a JSON array of objects
+    /// (`[{"Id": "1", "Name": "Acme", "Owner": {"Name": "Ann"}}, ...]`): numbers and
+    /// booleans keep their JSON types, nested objects become relationships.
+    pub fn with_json(self, object: &str, json: &str) -> Result<Self, crate::Error> {
+        let records: Vec<Record> =
+            serde_json::from_str(json).map_err(|e| crate::Error::InvalidInput {
+                what: "mock data set",
+                reason: format!("{object}: expected a JSON array of objects: {e}"),
+            })?;
+        let records = records
+            .into_iter()
+            .map(|r| {
+                if r.object_type().is_some() {
+                    r
+                } else {
+                    r.with_object_type(object)
+                }
+            })
+            .collect();
+        Ok(self.with_records(object, records))
+    }
+
     /// Changes one value of one row (e.g. to make two mocks disagree).
     pub fn with_override(mut self, object: &str, row: usize, field: &str, value: Value) -> Self {
         if let Some(pos) = self.tables.iter().position(|t| t.name() == object) {

@@ -34,7 +34,8 @@ mod zuora_soap;
 
 pub use dataset::{Dataset, Table};
 pub use faults::{FaultMix, FaultQueue, MockFault};
-pub use state::{LatencyConfig, MockCredentials, MockState, ReceivedRequest};
+pub use salesforce_bulk::{BulkJobs, JobOutcome};
+pub use state::{LatencyConfig, MockCredentials, MockState, ReceivedRequest, SoapCall};
 
 use crate::{BackendKind, Clock, SharedClock};
 use axum::Router;
@@ -61,17 +62,27 @@ pub struct InjectedFault(pub MockFault);
 /// The axum router serving every backend over `state` (drive it in-process with
 /// `tower::ServiceExt::oneshot`, or serve it with [`MockServer`]).
 pub fn router(state: MockState) -> Router {
-    Router::new()
-        .merge(zuora_soap::routes())
-        .merge(zuora_rest::routes())
-        .merge(salesforce_rest::routes())
-        .merge(salesforce_soap::routes())
-        .merge(salesforce_bulk::routes())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            intercept,
-        ))
-        .with_state(state)
+    router_for(state, &BackendKind::ALL)
+}
+
+/// The router serving only the given backends (the others answer 404).
+pub fn router_for(state: MockState, backends: &[BackendKind]) -> Router {
+    let mut app = Router::new();
+    for kind in backends {
+        app = match kind {
+            BackendKind::ZuoraSoap => app.merge(zuora_soap::routes()),
+            BackendKind::ZuoraRest => app.merge(zuora_rest::routes()),
+            BackendKind::SalesforceRest => app.merge(salesforce_rest::routes()),
+            BackendKind::SalesforceSoap => app.merge(salesforce_soap::routes()),
+            BackendKind::SalesforceBulk => app.merge(salesforce_bulk::routes()),
+            _ => app,
+        };
+    }
+    app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        intercept,
+    ))
+    .with_state(state)
 }
 
 /// Which backend a request path belongs to.
@@ -200,6 +211,7 @@ pub struct MockBuilder {
     open_cursor_limit: Option<usize>,
     record_requests: bool,
     port: u16,
+    backends: Vec<BackendKind>,
 }
 
 impl Default for MockBuilder {
@@ -213,6 +225,7 @@ impl Default for MockBuilder {
             open_cursor_limit: None,
             record_requests: true,
             port: 0,
+            backends: BackendKind::ALL.to_vec(),
         }
     }
 }
@@ -260,6 +273,12 @@ impl MockBuilder {
         self
     }
 
+    /// Serve only these backends (default: all); the others answer 404.
+    pub fn backends(mut self, backends: &[BackendKind]) -> Self {
+        self.backends = backends.to_vec();
+        self
+    }
+
     /// The port on 127.0.0.1 (default 0: any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -282,11 +301,12 @@ impl MockBuilder {
     /// Binds 127.0.0.1 and serves in the background.
     pub async fn start(self) -> std::io::Result<MockServer> {
         let port = self.port;
+        let backends = self.backends.clone();
         let state = self.into_state();
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
-        let app = router(state.clone());
+        let app = router_for(state.clone(), &backends);
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async {

@@ -80,6 +80,92 @@ impl ReceivedRequest {
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The SOAP call in the body, parsed (any dialect), or `None` when the body is
+    /// not a SOAP envelope.
+    pub fn soap(&self) -> Option<SoapCall> {
+        let backend = self.backend.unwrap_or(BackendKind::ZuoraSoap);
+        let req = crate::xml::request::read_request(backend, &self.body, &[]).ok()?;
+        Some(SoapCall {
+            operation: req.operation,
+            params: req.params,
+            headers: req
+                .headers
+                .into_iter()
+                .map(|h| (h.name, h.fields))
+                .collect(),
+        })
+    }
+}
+
+/// A SOAP request as the mock received it: operation, parameters and headers by
+/// local name. `Debug` hides session ids and passwords.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SoapCall {
+    /// The operation (`login`, `query`, `queryMore`, ...).
+    pub operation: String,
+    /// `(name, text)` of the operation's parameters.
+    pub params: Vec<(String, String)>,
+    /// `(header name, [(field, text)])`, e.g. `("QueryOptions", [("batchSize", "50")])`.
+    pub headers: Vec<(String, Vec<(String, String)>)>,
+}
+
+impl SoapCall {
+    /// A parameter's text (`queryString`, `queryLocator`).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A header field's text (`("QueryOptions", "batchSize")`).
+    pub fn header(&self, header: &str, field: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(h, _)| h == header)
+            .flat_map(|(_, fields)| fields)
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn is_secret_field(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "session" | "sessionid" | "password"
+    )
+}
+
+fn redacted(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                if is_secret_field(k) {
+                    "[REDACTED]"
+                } else {
+                    v.as_str()
+                },
+            )
+        })
+        .collect()
+}
+
+impl std::fmt::Debug for SoapCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<_> = self
+            .headers
+            .iter()
+            .map(|(h, fields)| (h.as_str(), redacted(fields)))
+            .collect();
+        f.debug_struct("SoapCall")
+            .field("operation", &self.operation)
+            .field("params", &redacted(&self.params))
+            .field("headers", &headers)
+            .finish()
+    }
 }
 
 pub(crate) struct Inner {
@@ -94,6 +180,7 @@ pub(crate) struct Inner {
     pub record_requests: bool,
     pub session_counter: std::sync::atomic::AtomicU64,
     pub served: Mutex<std::collections::HashMap<Option<BackendKind>, u64>>,
+    pub bulk: super::salesforce_bulk::BulkJobs,
 }
 
 /// Shared state of one mock server; cheap to clone.
@@ -137,6 +224,7 @@ impl MockState {
             record_requests,
             session_counter: Default::default(),
             served: Default::default(),
+            bulk: Default::default(),
         }))
     }
 
@@ -163,6 +251,11 @@ impl MockState {
     /// The fault queue.
     pub fn faults(&self) -> &FaultQueue {
         &self.0.faults
+    }
+
+    /// The Salesforce Bulk 2.0 query jobs and their settings.
+    pub fn bulk(&self) -> &super::salesforce_bulk::BulkJobs {
+        &self.0.bulk
     }
 
     /// The injected latency.

@@ -3,8 +3,10 @@
 
 mod cli;
 mod conformance;
+mod mock_double;
 mod paging;
 mod reliability;
+mod salesforce_bulk;
 mod salesforce_rest;
 mod support;
 mod zuora_rest;
