@@ -149,6 +149,7 @@ struct RandomMode {
 pub struct FaultQueue {
     queue: Mutex<VecDeque<(Option<BackendKind>, MockFault)>>,
     random: Mutex<Vec<RandomMode>>,
+    injected: std::sync::atomic::AtomicU64,
 }
 
 impl FaultQueue {
@@ -196,6 +197,11 @@ impl FaultQueue {
         }
     }
 
+    /// How many faults have been injected so far (queued and random).
+    pub fn injected(&self) -> u64 {
+        self.injected.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Number of queued one-off faults.
     pub fn pending(&self) -> usize {
         self.lock_queue().len()
@@ -203,6 +209,15 @@ impl FaultQueue {
 
     /// The fault for the next request to `backend`, if any.
     pub(crate) fn next(&self, backend: Option<BackendKind>) -> Option<MockFault> {
+        let fault = self.draw(backend);
+        if fault.is_some() {
+            self.injected
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        fault
+    }
+
+    fn draw(&self, backend: Option<BackendKind>) -> Option<MockFault> {
         {
             let mut q = self.lock_queue();
             if let Some(pos) = q.iter().position(|(b, _)| b.is_none() || *b == backend) {
@@ -258,6 +273,7 @@ mod tests {
         );
         let hits = a.iter().flatten().count();
         assert!((60..140).contains(&hits), "{hits} of 200 at rate 0.5");
+        assert_eq!(q.injected(), 2 * hits as u64);
         assert!(a.iter().flatten().all(|f| *f != MockFault::ExpireSession));
         // A mode for every backend does not replace a backend's own.
         q.set_random(1.0, 1, None);

@@ -3,17 +3,18 @@
 
 use querymore::mock::{Dataset, MockCredentials, MockServer, ZUORA_SOAP_PATH};
 use querymore::{
-    BackendKind, Client, HttpOptions, ManualClock, QuerySource, RetryPolicy, SalesforceRest, Value,
-    ZuoraRest, ZuoraSoap,
+    BackendKind, Client, HttpOptions, ManualClock, QuerySource, RetryPolicy, SalesforceBulk,
+    SalesforceRest, Value, ZuoraRest, ZuoraSoap,
 };
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The backends under test.
-pub const ALL: [BackendKind; 3] = [
+pub const ALL: [BackendKind; 4] = [
     BackendKind::ZuoraSoap,
     BackendKind::ZuoraRest,
     BackendKind::SalesforceRest,
+    BackendKind::SalesforceBulk,
 ];
 
 /// How a backend authenticates in a test.
@@ -73,6 +74,22 @@ pub fn backend_at(
             };
             Arc::new(b.build().unwrap())
         }
+        BackendKind::SalesforceBulk => {
+            // The sequential locator walk: one request per page, so request
+            // counts and seeded faults are deterministic (the parallel walk
+            // has its own tests).
+            let b = SalesforceBulk::builder()
+                .instance_url(uri)
+                .poll_interval(Duration::from_millis(2))
+                .max_poll_interval(Duration::from_millis(10))
+                .parallel_result_pages(false)
+                .http_options(http);
+            let b = match auth {
+                Auth::Fixed => b.access_token(c.access_token),
+                Auth::Refreshable => b.client_credentials(c.client_id, c.client_secret),
+            };
+            Arc::new(b.build().unwrap())
+        }
         other => panic!("no test backend for {other}"),
     }
 }
@@ -107,11 +124,16 @@ pub fn id_of(r: &querymore::Record) -> String {
         .to_owned()
 }
 
-/// Logins and token requests the mock saw for `kind`.
-pub fn authentications(mock: &MockServer, kind: BackendKind) -> usize {
+/// Logins and token requests the mock saw (tests give each backend its own
+/// mock; Salesforce token requests count as Salesforce REST there).
+pub fn authentications(mock: &MockServer) -> usize {
     mock.received_requests()
         .iter()
-        .filter(|r| r.backend == Some(kind))
         .filter(|r| r.path.contains("oauth") || r.body_text().contains(":login>"))
         .count()
+}
+
+/// Requests the mock saw for `kind`.
+pub fn served(mock: &MockServer, kind: BackendKind) -> usize {
+    usize::try_from(mock.state().requests_served(kind)).unwrap()
 }

@@ -4,7 +4,9 @@
 //! on later pages; an HTML page is a protocol error and a dropped cursor a
 //! cursor-expired error, neither retried.
 
-use super::backends::{ACCOUNT_IDS, ALL, Auth, account_ids, backend, client, fast_retry, id_of};
+use super::backends::{
+    ACCOUNT_IDS, ALL, Auth, account_ids, backend, client, fast_retry, id_of, served,
+};
 use crate::support::mock_with;
 use querymore::mock::{Dataset, MockFault};
 use querymore::{Error, HttpOptions, Record, RetryPolicy};
@@ -31,6 +33,18 @@ async fn every_retryable_fault_is_retried_on_every_backend_with_nothing_lost() {
     // A slow body counts as a failure once it passes the timeout.
     let http = HttpOptions::default().with_timeout(Duration::from_millis(750));
     for kind in ALL {
+        let baseline = {
+            let (mock, clock) = mock_with(dataset.clone()).await;
+            let source = backend(kind, &mock, Auth::Fixed, http.clone());
+            let c = client(source, &clock, fast_retry());
+            c.query(ACCOUNT_IDS)
+                .batch_size(200)
+                .pages()
+                .try_collect()
+                .await
+                .unwrap();
+            served(&mock, kind)
+        };
         for fault in retryable() {
             for on_page in [0usize, 2] {
                 let (mock, clock) = mock_with(dataset.clone()).await;
@@ -54,10 +68,11 @@ async fn every_retryable_fault_is_retried_on_every_backend_with_nothing_lost() {
                     ids.extend(page.records.iter().map(id_of));
                 }
                 assert!(ids == expected, "{kind} {fault:?} on page {on_page}");
+                assert_eq!(n, 5, "{kind}");
                 assert_eq!(
-                    mock.state().requests_served(kind) as usize,
-                    n + 1,
-                    "{kind} {fault:?}: one retry"
+                    served(&mock, kind),
+                    baseline + 1,
+                    "{kind} {fault:?} on page {on_page}: one retry"
                 );
             }
         }

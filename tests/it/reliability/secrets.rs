@@ -112,6 +112,10 @@ async fn exercise_every_backend() -> Vec<String> {
     for kind in ALL {
         let (mock, clock) = mock_with(Dataset::sample(500)).await;
         for auth in [Auth::Refreshable, Auth::Fixed] {
+            // A callsite that another test thread was registering while this
+            // subscriber was set may have cached "never" (a race in
+            // tracing-core); ask every callsite again now and then.
+            tracing::callsite::rebuild_interest_cache();
             let source = backend(kind, &mock, auth, HttpOptions::default());
             shown.push(format!("{source:?}"));
             let c = client(source.clone(), &clock, fast_retry());
