@@ -20,9 +20,10 @@ for f in "$fx"/salesforce_rest/*.json; do
     seed salesforce_rest 000 "$f"
     seed salesforce_rest 001 "$f"
 done
-if [ -d "$fx/salesforce_bulk" ]; then
-    for f in "$fx"/salesforce_bulk/*; do seed salesforce_bulk 000 "$f"; done
-fi
+for f in "$fx"/salesforce_bulk/*.csv; do
+    case "$f" in *caret*) op=001 ;; *) op=000 ;; esac
+    seed salesforce_bulk_csv $op "$f"
+done
 if [ -d "$fx/salesforce_soap" ]; then
     for f in "$fx"/salesforce_soap/*.xml; do
         for op in 000 001 002; do seed salesforce_soap $op "$f"; done

@@ -84,3 +84,21 @@ pub fn oauth_token(status: u16, body: &[u8]) -> Result<usize> {
     )
     .map(|_| 1)
 }
+
+/// Salesforce Bulk results CSV with `delimiter` → rows read; with
+/// `expected_rows` (the `Sforce-NumberOfRecords` header) a different count is
+/// an `Err`, as the backend treats it.
+pub fn salesforce_bulk_csv(
+    body: &[u8],
+    delimiter: u8,
+    expected_rows: Option<usize>,
+) -> Result<usize> {
+    let rows = crate::salesforce::bulk::rows::parse(body, delimiter, Some("Account"))?;
+    match expected_rows {
+        Some(n) if n != rows.records.len() => Err(crate::Error::protocol(
+            BackendKind::SalesforceBulk,
+            format!("{} rows, expected {n}", rows.records.len()),
+        )),
+        _ => Ok(rows.records.len()),
+    }
+}

@@ -37,7 +37,7 @@
 
 mod job;
 mod results;
-mod rows;
+pub(crate) mod rows;
 mod wire;
 
 use self::job::PollPolicy;
