@@ -121,20 +121,18 @@ fn source(
             Arc::new(b.build()?)
         }
         Backend::SalesforceRest => {
-            let b = crate::salesforce::rest::SalesforceRest::builder().instance_url(url.as_str());
-            let b = match (
-                c.token.as_ref().or(c.session.as_ref()),
-                &c.client_id,
-                &c.client_secret,
-            ) {
-                (Some(token), _, _) => b.access_token(token.clone()),
-                (None, Some(id), Some(secret)) => b.client_credentials(id.clone(), secret.clone()),
-                _ => {
-                    return Err(missing(
-                        backend,
-                        "--token (an access token or session id), or --client-id and --client-secret",
-                    ));
-                }
+            let b = crate::SalesforceRest::builder().instance_url(url.as_str());
+            let b = match salesforce_auth(backend, c)? {
+                SalesforceAuth::Token(token) => b.access_token(token),
+                SalesforceAuth::Client(id, secret) => b.client_credentials(id, secret),
+            };
+            Arc::new(b.build()?)
+        }
+        Backend::SalesforceBulk => {
+            let b = crate::SalesforceBulk::builder().instance_url(url.as_str());
+            let b = match salesforce_auth(backend, c)? {
+                SalesforceAuth::Token(token) => b.access_token(token),
+                SalesforceAuth::Client(id, secret) => b.client_credentials(id, secret),
             };
             Arc::new(b.build()?)
         }
@@ -150,8 +148,8 @@ fn source(
             }
             Arc::new(b.build()?)
         }
-        // Not merged yet: add one arm each, like the ones above.
-        Backend::SalesforceSoap | Backend::SalesforceBulk => {
+        // Not merged yet: add one arm, like the ones above.
+        Backend::SalesforceSoap => {
             return Err(Failure::failed(format!(
                 "the {} backend is not available in this build yet",
                 backend.kind()
@@ -159,6 +157,32 @@ fn source(
         }
     };
     Ok(source)
+}
+
+/// The credentials for the Salesforce REST and Bulk backends: `--token` (or a
+/// session id, which Salesforce accepts as a bearer token), else
+/// `--client-id` and `--client-secret`.
+fn salesforce_auth(backend: Backend, c: &Credentials) -> Result<SalesforceAuth, Failure> {
+    match (
+        c.token.as_ref().or(c.session.as_ref()),
+        &c.client_id,
+        &c.client_secret,
+    ) {
+        (Some(token), _, _) => Ok(SalesforceAuth::Token(token.clone())),
+        (None, Some(id), Some(secret)) => Ok(SalesforceAuth::Client(id.clone(), secret.clone())),
+        _ => Err(missing(
+            backend,
+            "--token (an access token or session id), or --client-id and --client-secret",
+        )),
+    }
+}
+
+/// How a Salesforce REST or Bulk backend authenticates.
+enum SalesforceAuth {
+    /// A bearer token (or session id).
+    Token(Secret),
+    /// OAuth 2.0 client credentials.
+    Client(String, Secret),
 }
 
 /// The usage error for missing credentials.
