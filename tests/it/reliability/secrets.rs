@@ -234,7 +234,7 @@ fn export_is_clean(dir: &Path, name: &str, args: &[&str]) {
 #[test]
 fn no_secret_in_any_cli_checkpoint_or_output() {
     let dir = tempfile::tempdir().unwrap();
-    for backend in ["zuora-soap", "zuora-rest", "salesforce-rest"] {
+    for backend in ["zuora-soap", "zuora-rest", "salesforce-rest", "salesforce-bulk"] {
         export_is_clean(dir.path(), backend, &["--backend", backend]);
     }
 }
@@ -255,7 +255,7 @@ async fn no_secret_in_cli_checkpoints_after_a_login_or_token_request() {
             "--client-secret",
             &c.client_secret,
         ];
-        for backend in ["zuora-rest", "salesforce-rest"] {
+        for backend in ["zuora-rest", "salesforce-rest", "salesforce-bulk"] {
             let at = ["--backend", backend, "--endpoint", &uri];
             export_is_clean(dir.path(), backend, &[&at[..], &oauth[..]].concat());
         }
@@ -264,5 +264,5 @@ async fn no_secret_in_cli_checkpoints_after_a_login_or_token_request() {
     .unwrap();
     let reqs = mock.received_requests();
     assert!(reqs.iter().any(|r| r.body_text().contains(":login>")));
-    assert_eq!(reqs.iter().filter(|r| r.path.contains("oauth")).count(), 2);
+    assert_eq!(reqs.iter().filter(|r| r.path.contains("oauth")).count(), 3);
 }
