@@ -42,6 +42,32 @@ pub fn zuora_soap_login(body: &[u8]) -> Result<usize> {
     }
 }
 
+/// Salesforce SOAP partner `query` (`op` 0), `queryMore` (1) or `queryAll`
+/// (2) response body → records read. A SOAP fault is an `Err`.
+pub fn salesforce_soap_query(body: &[u8], op: u8) -> Result<usize> {
+    use crate::salesforce::soap::parse::{DIALECT, QueryOp, parse_query};
+    use crate::xml::http::Reply;
+    let op = match op % 3 {
+        0 => QueryOp::Query,
+        1 => QueryOp::QueryMore,
+        _ => QueryOp::QueryAll,
+    };
+    match parse_query(body, op)? {
+        Reply::Ok(page) => Ok(page.records.len()),
+        Reply::Fault(f) => Err((DIALECT.classify)(&f).into()),
+    }
+}
+
+/// Salesforce SOAP partner `login` response body → 1 when a session was read.
+pub fn salesforce_soap_login(body: &[u8]) -> Result<usize> {
+    use crate::salesforce::soap::parse::DIALECT;
+    use crate::xml::http::Reply;
+    match DIALECT.parse_login(body)? {
+        Reply::Ok(_) => Ok(1),
+        Reply::Fault(f) => Err((DIALECT.classify)(&f).into()),
+    }
+}
+
 /// Zuora REST `query` / `queryMore` page body → records read.
 pub fn zuora_rest_page(body: &[u8]) -> Result<usize> {
     crate::zuora::rest::parse::parse_page(body, Some("Account")).map(|p| p.records.len())

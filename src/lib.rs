@@ -86,6 +86,7 @@ pub use record::{Record, Value};
 pub use retry::RetryPolicy;
 pub use salesforce::bulk::SalesforceBulk;
 pub use salesforce::rest::SalesforceRest;
+pub use salesforce::soap::SalesforceSoap;
 pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;

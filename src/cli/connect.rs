@@ -105,6 +105,21 @@ fn source(
     credentials: &Credentials,
 ) -> Result<Arc<dyn QuerySource>, Failure> {
     let c = credentials;
+    // Both SOAP dialects' builders take the same settings.
+    macro_rules! soap {
+        ($builder:expr) => {{
+            let mut b = $builder.endpoint(url.as_str());
+            if let Some(session) = &c.session {
+                b = b.session(session.clone());
+            }
+            match (&c.username, &c.password) {
+                (Some(user), Some(password)) => b = b.credentials(user.clone(), password.clone()),
+                _ if c.session.is_some() => {}
+                _ => return Err(missing(backend, "--session, or --username and --password")),
+            }
+            Arc::new(b.build()?)
+        }};
+    }
     let source: Arc<dyn QuerySource> = match backend {
         Backend::ZuoraRest => {
             let b = crate::ZuoraRest::builder().base_url(url.as_str());
@@ -136,25 +151,8 @@ fn source(
             };
             Arc::new(b.build()?)
         }
-        Backend::ZuoraSoap => {
-            let mut b = crate::ZuoraSoap::builder().endpoint(url.as_str());
-            if let Some(session) = &c.session {
-                b = b.session(session.clone());
-            }
-            match (&c.username, &c.password) {
-                (Some(user), Some(password)) => b = b.credentials(user.clone(), password.clone()),
-                _ if c.session.is_some() => {}
-                _ => return Err(missing(backend, "--session, or --username and --password")),
-            }
-            Arc::new(b.build()?)
-        }
-        // Not merged yet: add one arm, like the ones above.
-        Backend::SalesforceSoap => {
-            return Err(Failure::failed(format!(
-                "the {} backend is not available in this build yet",
-                backend.kind()
-            )));
-        }
+        Backend::ZuoraSoap => soap!(crate::ZuoraSoap::builder()),
+        Backend::SalesforceSoap => soap!(crate::SalesforceSoap::builder()),
     };
     Ok(source)
 }

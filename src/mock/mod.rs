@@ -29,6 +29,7 @@ mod state;
 mod salesforce_bulk;
 mod salesforce_rest;
 mod salesforce_soap;
+mod soap;
 mod zuora_rest;
 mod zuora_soap;
 

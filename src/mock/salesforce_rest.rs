@@ -20,7 +20,7 @@
 
 mod json;
 mod oauth;
-mod subquery;
+pub(super) mod subquery;
 
 use super::cursors::{CursorError, ServedPage};
 use super::http::{bearer, salesforce_error};
@@ -237,7 +237,7 @@ fn batch_hint(headers: &HeaderMap) -> Option<usize> {
 
 /// The 15 characters after `01g` in a locator: scope (`Q` query, `A` queryAll),
 /// the table's index in the data set, and a serial number.
-fn locator_id(include_deleted: bool, table_index: usize, serial: u64) -> String {
+pub(super) fn locator_id(include_deleted: bool, table_index: usize, serial: u64) -> String {
     let scope = if include_deleted { 'A' } else { 'Q' };
     format!(
         "{scope}{:02}{:09}AAA",
@@ -247,7 +247,7 @@ fn locator_id(include_deleted: bool, table_index: usize, serial: u64) -> String 
 }
 
 /// Splits `01g<id>-<position>` into the cursor id and the raw row position.
-fn parse_locator(locator: &str) -> Option<(&str, usize)> {
+pub(super) fn parse_locator(locator: &str) -> Option<(&str, usize)> {
     let (id, position) = locator.strip_prefix("01g")?.rsplit_once('-')?;
     if id.len() != 15 || !id.is_ascii() {
         return None;
@@ -256,7 +256,7 @@ fn parse_locator(locator: &str) -> Option<(&str, usize)> {
 }
 
 /// What a locator id says: whether deleted rows are in, and which table.
-fn locator_scope(id: &str) -> Option<(bool, usize)> {
+pub(super) fn locator_scope(id: &str) -> Option<(bool, usize)> {
     let include_deleted = match id.as_bytes().first()? {
         b'A' => true,
         b'Q' => false,

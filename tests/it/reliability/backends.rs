@@ -1,19 +1,22 @@
 //! Every landed backend built against one mock, so each test runs the same
 //! checks over all of them.
 
-use querymore::mock::{Dataset, MockCredentials, MockServer, ZUORA_SOAP_PATH};
+use querymore::mock::{
+    Dataset, MockCredentials, MockServer, SALESFORCE_SOAP_PATH, ZUORA_SOAP_PATH,
+};
 use querymore::{
     BackendKind, Client, HttpOptions, ManualClock, QuerySource, RetryPolicy, SalesforceBulk,
-    SalesforceRest, Value, ZuoraRest, ZuoraSoap,
+    SalesforceRest, SalesforceSoap, Value, ZuoraRest, ZuoraSoap,
 };
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The backends under test.
-pub const ALL: [BackendKind; 4] = [
+pub const ALL: [BackendKind; 5] = [
     BackendKind::ZuoraSoap,
     BackendKind::ZuoraRest,
     BackendKind::SalesforceRest,
+    BackendKind::SalesforceSoap,
     BackendKind::SalesforceBulk,
 ];
 
@@ -71,6 +74,16 @@ pub fn backend_at(
             let b = match auth {
                 Auth::Fixed => b.access_token(c.access_token),
                 Auth::Refreshable => b.client_credentials(c.client_id, c.client_secret),
+            };
+            Arc::new(b.build().unwrap())
+        }
+        BackendKind::SalesforceSoap => {
+            let b = SalesforceSoap::builder()
+                .endpoint(format!("{uri}{SALESFORCE_SOAP_PATH}"))
+                .http_options(http);
+            let b = match auth {
+                Auth::Fixed => b.session(c.session_id),
+                Auth::Refreshable => b.credentials(c.username, c.password),
             };
             Arc::new(b.build().unwrap())
         }

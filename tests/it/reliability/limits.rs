@@ -14,10 +14,10 @@ use querymore::{
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A page size whose answer fits in 32 KiB, and one whose answer does not.
+/// A page size whose answer fits in 64 KiB, and one whose answer does not.
 fn page_sizes(kind: BackendKind) -> (i64, i64) {
     match kind {
-        BackendKind::SalesforceRest => (200, 2000),
+        BackendKind::SalesforceRest | BackendKind::SalesforceSoap => (200, 2000),
         BackendKind::SalesforceBulk => (200, 20_000),
         _ => (50, 2000),
     }
@@ -25,7 +25,7 @@ fn page_sizes(kind: BackendKind) -> (i64, i64) {
 
 #[tokio::test]
 async fn every_backend_refuses_a_body_over_max_body_bytes() {
-    let small = HttpOptions::default().with_max_body_bytes(32 * 1024);
+    let small = HttpOptions::default().with_max_body_bytes(64 * 1024);
     for kind in ALL {
         let (fits, too_big) = page_sizes(kind);
         let (mock, clock) = mock_with(Dataset::sample(20_000)).await;
@@ -47,7 +47,7 @@ async fn every_backend_refuses_a_body_over_max_body_bytes() {
             .await
             .unwrap_err();
         assert!(
-            err.to_string().contains("larger than the 32768 byte limit"),
+            err.to_string().contains("larger than the 65536 byte limit"),
             "{kind}: {err}"
         );
         assert!(

@@ -49,6 +49,18 @@ fn bulk_csv(name: &str, body: &[u8]) -> Result<usize> {
     __fuzz::salesforce_bulk_csv(body, delimiter, Some(2))
 }
 
+fn salesforce_soap(name: &str, body: &[u8]) -> Result<usize> {
+    if name.starts_with("login") || name == "fault_login.xml" {
+        __fuzz::salesforce_soap_login(body)
+    } else if name.starts_with("query_more") {
+        __fuzz::salesforce_soap_query(body, 1)
+    } else if name.starts_with("query_all") {
+        __fuzz::salesforce_soap_query(body, 2)
+    } else {
+        __fuzz::salesforce_soap_query(body, 0)
+    }
+}
+
 fn token(_: &str, body: &[u8]) -> Result<usize> {
     __fuzz::oauth_token(200, body)
 }
@@ -59,6 +71,11 @@ fn subjects() -> Vec<Subject> {
             name: "zuora_soap",
             fixtures: fixtures("zuora_soap"),
             parse: zuora_soap,
+        },
+        Subject {
+            name: "salesforce_soap",
+            fixtures: fixtures("salesforce_soap"),
+            parse: salesforce_soap,
         },
         Subject {
             name: "zuora_rest",

@@ -29,6 +29,7 @@ fn secrets() -> Vec<String> {
         "zs-0000".into(),
         "zuora-rest-token-".into(),
         "00DMOCK0000000001!".into(),
+        "00D5g00000MOCKAAA!".into(),
     ]
 }
 
@@ -234,7 +235,12 @@ fn export_is_clean(dir: &Path, name: &str, args: &[&str]) {
 #[test]
 fn no_secret_in_any_cli_checkpoint_or_output() {
     let dir = tempfile::tempdir().unwrap();
-    for backend in ["zuora-soap", "zuora-rest", "salesforce-rest", "salesforce-bulk"] {
+    for backend in [
+        "zuora-soap",
+        "zuora-rest",
+        "salesforce-rest",
+        "salesforce-bulk",
+    ] {
         export_is_clean(dir.path(), backend, &["--backend", backend]);
     }
 }
@@ -246,9 +252,11 @@ async fn no_secret_in_cli_checkpoints_after_a_login_or_token_request() {
     let c = MockCredentials::default();
     tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().unwrap();
-        let soap = ["--backend", "zuora-soap", "--endpoint", &uri];
         let login = ["--username", &c.username, "--password", &c.password];
-        export_is_clean(dir.path(), "soap-login", &[&soap[..], &login[..]].concat());
+        for backend in ["zuora-soap", "salesforce-soap"] {
+            let at = ["--backend", backend, "--endpoint", &uri];
+            export_is_clean(dir.path(), backend, &[&at[..], &login[..]].concat());
+        }
         let oauth = [
             "--client-id",
             &c.client_id,
@@ -263,6 +271,7 @@ async fn no_secret_in_cli_checkpoints_after_a_login_or_token_request() {
     .await
     .unwrap();
     let reqs = mock.received_requests();
-    assert!(reqs.iter().any(|r| r.body_text().contains(":login>")));
+    let logins = reqs.iter().filter(|r| r.body_text().contains(":login>"));
+    assert_eq!(logins.count(), 2);
     assert_eq!(reqs.iter().filter(|r| r.path.contains("oauth")).count(), 3);
 }

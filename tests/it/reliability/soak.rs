@@ -85,6 +85,11 @@ async fn soak_salesforce_rest_100000_records_with_10_percent_faults() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_salesforce_soap_100000_records_with_10_percent_faults() {
+    soak(BackendKind::SalesforceSoap, 15).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_salesforce_bulk_100000_records_with_10_percent_faults() {
     soak(BackendKind::SalesforceBulk, 14).await;
 }
