@@ -24,11 +24,9 @@ for f in "$fx"/salesforce_bulk/*.csv; do
     case "$f" in *caret*) op=001 ;; *) op=000 ;; esac
     seed salesforce_bulk_csv $op "$f"
 done
-if [ -d "$fx/salesforce_soap" ]; then
-    for f in "$fx"/salesforce_soap/*.xml; do
-        for op in 000 001 002; do seed salesforce_soap $op "$f"; done
-    done
-fi
+for f in "$fx"/salesforce_soap/*.xml; do
+    for op in 000 001 002 003; do seed salesforce_soap $op "$f"; done
+done
 tmp=$(mktemp -d)
 printf 'api-usage=18/5000; per-app-api-usage=17/250(appName=sample)' > "$tmp/limit_info"
 seed salesforce_rest 002 "$tmp/limit_info"
