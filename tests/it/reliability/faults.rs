@@ -158,3 +158,77 @@ async fn html_pages_and_dropped_cursors_are_not_retried() {
         assert_eq!(mock.state().requests_served(kind), served + 1, "{kind}");
     }
 }
+
+/// Bulk's parallel `resultPages` walk: five result URLs fetched at once per
+/// page, the next listing prefetched alongside.
+fn bulk_parallel(mock: &querymore::mock::MockServer) -> std::sync::Arc<querymore::SalesforceBulk> {
+    std::sync::Arc::new(
+        querymore::SalesforceBulk::builder()
+            .instance_url(mock.uri())
+            .access_token(mock.credentials().access_token.as_str())
+            .poll_interval(Duration::from_millis(2))
+            .max_poll_interval(Duration::from_millis(10))
+            .http_options(HttpOptions::default().with_timeout(Duration::from_millis(750)))
+            .build()
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn salesforce_bulk_parallel_walk_retries_every_fault_with_nothing_lost() {
+    let dataset = Dataset::generated(4, 5_000, 0, 0);
+    let expected = account_ids(&dataset);
+    for fault in retryable() {
+        let (mock, clock) = mock_with(dataset.clone()).await;
+        let source = bulk_parallel(&mock);
+        assert!(source.parallel_result_pages());
+        let c = client(source, &clock, fast_retry());
+        let mut pages = c.query(ACCOUNT_IDS).batch_size(200).pages();
+        let mut ids = Vec::new();
+        while let Some(page) = pages
+            .try_next()
+            .await
+            .unwrap_or_else(|e| panic!("{fault:?}: {e}"))
+        {
+            if ids.len() == 1000 {
+                mock.faults()
+                    .push_for(querymore::BackendKind::SalesforceBulk, fault.clone());
+            }
+            ids.extend(page.records.iter().map(id_of));
+        }
+        assert!(ids == expected, "{fault:?}: a gap or a duplicate");
+        assert_eq!(mock.faults().pending(), 0, "{fault:?} was injected");
+    }
+}
+
+#[tokio::test]
+async fn salesforce_bulk_parallel_walk_survives_random_faults() {
+    let dataset = Dataset::generated(6, 50_000, 0, 0);
+    let expected = account_ids(&dataset);
+    let (mock, clock) = mock_with(dataset).await;
+    // 5% of requests fail; a page is up to seven requests, so a page gets ten
+    // attempts.
+    mock.faults()
+        .set_random(0.05, 21, Some(querymore::BackendKind::SalesforceBulk));
+    let c = client(
+        bulk_parallel(&mock),
+        &clock,
+        fast_retry().with_max_attempts(10),
+    );
+    let got = c
+        .query(ACCOUNT_IDS)
+        .batch_size(500)
+        .records::<Record>()
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<String> = got.iter().map(id_of).collect();
+    let first_diff = ids.iter().zip(&expected).position(|(a, b)| a != b);
+    assert!(
+        ids == expected,
+        "a gap or a duplicate: {} of {} rows, first difference at {first_diff:?}",
+        ids.len(),
+        expected.len()
+    );
+    assert!(mock.faults().injected() >= 3, "faults were injected");
+}
