@@ -93,6 +93,10 @@ pub use transport::HttpOptions;
 pub use zuora::rest::ZuoraRest;
 pub use zuora::soap::ZuoraSoap;
 
+#[cfg(feature = "fuzz-api")]
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
 #[cfg(feature = "test-util")]
 #[doc(hidden)]
 pub mod bench;

@@ -34,7 +34,7 @@ mod zuora_rest;
 mod zuora_soap;
 
 pub use dataset::{Dataset, Table};
-pub use faults::{FaultQueue, MockFault};
+pub use faults::{FaultMix, FaultQueue, MockFault};
 pub use salesforce_bulk::{BulkJobs, JobOutcome};
 pub use state::{LatencyConfig, MockCredentials, MockState, ReceivedRequest, SoapCall};
 

@@ -14,9 +14,12 @@
 //!   `INVALID_TYPE`, `INVALID_FIELD`;
 //! - responses `application/json;charset=UTF-8` with `Sforce-Limit-Info`, every
 //!   record carrying `attributes {type, url}`, null fields present as `null`,
-//!   relationships nested, child subqueries as `{totalSize, done, records}`.
+//!   relationships nested, child subqueries as `{totalSize, done, records}`;
+//! - `POST /services/oauth2/token` (client credentials) issuing new tokens
+//!   (`oauth.rs`).
 
 mod json;
+mod oauth;
 pub(super) mod subquery;
 
 use super::cursors::{CursorError, ServedPage};
@@ -27,7 +30,7 @@ use axum::Router;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use json::Projection;
 
 /// The page size when the request names none, and the range a hint is clamped into.
@@ -40,6 +43,7 @@ const API_LIMIT: usize = 15_000;
 /// The routes this backend serves.
 pub(crate) fn routes() -> Router<MockState> {
     Router::new()
+        .route("/services/oauth2/token", post(oauth::token))
         .route("/services/data/{version}/query", get(query))
         .route("/services/data/{version}/queryAll", get(query_all))
         .route("/services/data/{version}/query/{locator}", get(query_more))

@@ -7,6 +7,7 @@ mod mock_double;
 mod paging;
 mod parity;
 mod prefetch;
+mod reliability;
 mod salesforce_bulk;
 mod salesforce_rest;
 mod salesforce_soap;
