@@ -2,8 +2,6 @@
 //! bounded body reads, error mapping that never leaks a URL or credential,
 //! `Retry-After` parsing, and the same-origin check for server-provided URLs.
 
-#![allow(dead_code)] // parts are used by only some backends
-
 use crate::{BackendKind, Error, Result};
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};

@@ -1,8 +1,6 @@
 //! Small response helpers the mock backends share: bearer tokens, XML and JSON
 //! bodies with the services' content types, and Salesforce's JSON error array.
 
-#![allow(dead_code)] // shared; each backend uses part of it (removed once all have landed)
-
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 

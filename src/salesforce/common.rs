@@ -1,8 +1,6 @@
 //! What the Salesforce backends share: API version handling, the instance URL,
 //! and the JSON error body (`[{"message", "errorCode"}]`) turned into a [`Fault`].
 
-#![allow(dead_code)] // shared; each backend uses part of it (removed once all have landed)
-
 use crate::auth::AuthConfig;
 use crate::transport::{HttpResponse, excerpt, looks_like_html};
 use crate::{BackendKind, Error, Fault, Result, Secret};

@@ -1,8 +1,6 @@
 //! Zuora backends: the SOAP API (`login`, `query`, `queryMore`) and the REST
 //! query actions. They share the page-size rule and the cursor idle limit.
 
-#![allow(dead_code)] // shared; each backend uses part of it (removed once all have landed)
-
 pub mod rest;
 pub mod soap;
 

@@ -15,6 +15,7 @@ use super::{API_NS, FAULT_NS, OBJECT_NS};
 use crate::transport::HttpResponse;
 use crate::xml::NsId;
 use crate::xml::dialect::Dialect;
+#[cfg(any(test, feature = "fuzz-api"))]
 pub(crate) use crate::xml::dialect::LoginResult;
 pub(crate) use crate::xml::dialect::QueryOp;
 use crate::xml::envelope::skip_header;
@@ -51,6 +52,7 @@ pub(crate) static DIALECT: Dialect = Dialect {
 };
 
 /// Parses a `login` response body.
+#[cfg(any(test, feature = "fuzz-api"))]
 pub(crate) fn parse_login(body: &[u8]) -> Result<Reply<LoginResult>> {
     DIALECT.parse_login(body)
 }
@@ -68,11 +70,6 @@ pub(crate) fn parse_query(body: &[u8], op: QueryOp) -> Result<Reply<Page>> {
 /// ambiguous: see [`crate::xml::fault::classify`]).
 pub(crate) fn classify(fault: &SoapFault) -> Fault {
     crate::xml::fault::classify(KIND, fault)
-}
-
-/// A full `login` response: HTTP checks, then the body.
-pub(crate) fn login_response(resp: &HttpResponse) -> Result<LoginResult> {
-    DIALECT.login_response(resp)
 }
 
 /// A full `query` / `queryMore` response: HTTP checks, then the body.
