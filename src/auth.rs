@@ -1,15 +1,20 @@
-//! Sessions: where a backend's credential comes from ([`AuthProvider`]) and the
-//! one rule every backend follows with it — when the service says the session is
+//! Sessions: where a backend's credential comes from ([`AuthProvider`]: a
+//! [`StaticToken`], OAuth 2.0 [`ClientCredentials`], a SOAP login) and the one
+//! rule every backend follows with it — when the service says the session is
 //! invalid, authenticate again once and repeat the same call (same cursor).
 
+mod config;
+pub(crate) mod oauth;
+
+pub(crate) use config::{AuthConfig, bearer_header};
+pub use oauth::ClientCredentials;
+
 use crate::source::BoxFuture;
-use crate::transport::{Http, HttpOptions};
-use crate::{BackendKind, Error, Fault, Result, Secret, SharedClock};
-use chrono::{DateTime, TimeDelta, Utc};
+use crate::{Result, Secret, SharedClock};
+use chrono::{DateTime, Utc};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use url::Url;
 
 /// A credential in force: a session id or bearer token, where to use it, and
 /// until when.
@@ -20,7 +25,8 @@ pub struct Session {
     /// A server URL the login named for later calls (Zuora `ServerUrl`,
     /// Salesforce `instance_url`), if any.
     pub server_url: Option<String>,
-    /// When the credential stops working, if known.
+    /// When to stop using the credential, if known (providers leave a safety
+    /// margin before the service's own expiry).
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -66,129 +72,8 @@ impl AuthProvider for StaticToken {
     }
 }
 
-/// OAuth 2.0 client credentials (Zuora `/oauth/token`, Salesforce
-/// `/services/oauth2/token`): a form POST of `grant_type`, `client_id` and
-/// `client_secret`, answered with `access_token` (and `expires_in`,
-/// `instance_url` where the service sends them).
-pub struct ClientCredentials {
-    backend: BackendKind,
-    token_url: Url,
-    client_id: String,
-    client_secret: Secret,
-    http: Http,
-    clock: SharedClock,
-}
-
-impl fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("backend", &self.backend)
-            .field("token_url", &self.token_url.as_str())
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
-            .finish()
-    }
-}
-
-impl ClientCredentials {
-    /// A provider asking `token_url` for tokens.
-    pub fn new(
-        backend: BackendKind,
-        token_url: &str,
-        client_id: impl Into<String>,
-        client_secret: impl Into<Secret>,
-        http: &HttpOptions,
-    ) -> Result<Self> {
-        let token_url = Url::parse(token_url).map_err(|e| Error::InvalidInput {
-            what: "token URL",
-            reason: format!("{token_url:?}: {e}"),
-        })?;
-        Ok(ClientCredentials {
-            backend,
-            token_url,
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-            http: Http::new(backend, http)?,
-            clock: SharedClock::system(),
-        })
-    }
-
-    /// The clock used to compute token expiry.
-    pub fn with_clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
-        self
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct TokenResponse {
-    access_token: Option<String>,
-    expires_in: Option<i64>,
-    instance_url: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
-impl AuthProvider for ClientCredentials {
-    fn authenticate(&self) -> BoxFuture<'_, Result<Session>> {
-        Box::pin(async move {
-            let form = [
-                ("grant_type", "client_credentials"),
-                ("client_id", self.client_id.as_str()),
-                ("client_secret", self.client_secret.expose()),
-            ];
-            let sent = self.clock.now();
-            let req = self
-                .http
-                .client()
-                .post(self.token_url.clone())
-                .header("accept", "application/json")
-                .form(&form);
-            let resp = self.http.execute(req).await?;
-            let parsed: Option<TokenResponse> = serde_json::from_slice(&resp.body).ok();
-            match parsed {
-                Some(TokenResponse {
-                    access_token: Some(token),
-                    expires_in,
-                    instance_url,
-                    ..
-                }) if (200..300).contains(&resp.status) => Ok(Session {
-                    token: Secret::new(token),
-                    server_url: instance_url,
-                    expires_at: expires_in
-                        .and_then(TimeDelta::try_seconds)
-                        .map(|d| sent + d),
-                }),
-                Some(TokenResponse {
-                    error: Some(code),
-                    error_description,
-                    ..
-                }) => Err(
-                    Fault::new(self.backend, code, error_description.unwrap_or_default())
-                        .with_code(crate::FaultCode::InvalidLogin)
-                        .with_status(resp.status)
-                        .into(),
-                ),
-                _ => Err(Error::protocol(
-                    self.backend,
-                    format!(
-                        "token endpoint answered HTTP {} without an access token: {}",
-                        resp.status,
-                        crate::transport::excerpt(&resp.body)
-                    ),
-                )),
-            }
-        })
-    }
-
-    fn can_refresh(&self) -> bool {
-        true
-    }
-}
-
 /// The session a backend holds: fetched lazily, cached, refreshed when it has
 /// expired or the service refuses it.
-#[allow(dead_code)] // adopted by the backends one by one
 pub(crate) struct SessionManager {
     provider: Arc<dyn AuthProvider>,
     clock: SharedClock,
@@ -203,7 +88,6 @@ impl fmt::Debug for SessionManager {
     }
 }
 
-#[allow(dead_code)]
 impl SessionManager {
     /// A manager over `provider`.
     pub fn new(provider: Arc<dyn AuthProvider>, clock: SharedClock) -> Self {
@@ -211,6 +95,15 @@ impl SessionManager {
             provider,
             clock,
             current: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Starts with `session` in force (one given by the user), so the first
+    /// call needs no authentication.
+    pub fn with_session(self, session: Session) -> Self {
+        SessionManager {
+            current: tokio::sync::Mutex::new(Some(session)),
+            ..self
         }
     }
 
@@ -260,6 +153,7 @@ impl SessionManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{BackendKind, Error, Fault};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[derive(Debug, Default)]
@@ -318,19 +212,5 @@ mod tests {
             .unwrap_err();
         assert!(err.is_invalid_session());
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-    }
-
-    #[test]
-    fn client_credentials_debug_hides_the_secret() {
-        let c = ClientCredentials::new(
-            BackendKind::ZuoraRest,
-            "http://127.0.0.1:9/oauth/token",
-            "id",
-            "very-secret-value",
-            &HttpOptions::default(),
-        )
-        .unwrap();
-        let shown = format!("{c:?}");
-        assert!(!shown.contains("very-secret-value"), "{shown}");
     }
 }

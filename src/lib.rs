@@ -86,12 +86,17 @@ pub use record::{Record, Value};
 pub use retry::RetryPolicy;
 pub use salesforce::bulk::SalesforceBulk;
 pub use salesforce::rest::SalesforceRest;
+pub use salesforce::soap::SalesforceSoap;
 pub use secret::Secret;
 pub use source::{BoxFuture, Capabilities, QuerySource};
 pub use transport::HttpOptions;
 pub use zuora::rest::ZuoraRest;
 pub use zuora::soap::ZuoraSoap;
 
+#[cfg(feature = "fuzz-api")]
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
 #[cfg(feature = "test-util")]
 #[doc(hidden)]
 pub mod bench;

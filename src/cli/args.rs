@@ -94,7 +94,7 @@ pub(crate) struct Credentials {
     /// A bearer token for the REST and Bulk backends.
     #[arg(long, env = "QUERYMORE_TOKEN", hide_env_values = true, value_parser = secret)]
     pub token: Option<Secret>,
-    /// OAuth client id (Zuora REST client-credentials flow, instead of --token).
+    /// OAuth client id (Zuora or Salesforce REST client-credentials flow, instead of --token).
     #[arg(long, env = "QUERYMORE_CLIENT_ID", hide_env_values = true)]
     pub client_id: Option<String>,
     /// OAuth client secret.

@@ -105,6 +105,21 @@ fn source(
     credentials: &Credentials,
 ) -> Result<Arc<dyn QuerySource>, Failure> {
     let c = credentials;
+    // Both SOAP dialects' builders take the same settings.
+    macro_rules! soap {
+        ($builder:expr) => {{
+            let mut b = $builder.endpoint(url.as_str());
+            if let Some(session) = &c.session {
+                b = b.session(session.clone());
+            }
+            match (&c.username, &c.password) {
+                (Some(user), Some(password)) => b = b.credentials(user.clone(), password.clone()),
+                _ if c.session.is_some() => {}
+                _ => return Err(missing(backend, "--session, or --username and --password")),
+            }
+            Arc::new(b.build()?)
+        }};
+    }
     let source: Arc<dyn QuerySource> = match backend {
         Backend::ZuoraRest => {
             let b = crate::ZuoraRest::builder().base_url(url.as_str());
@@ -121,54 +136,51 @@ fn source(
             Arc::new(b.build()?)
         }
         Backend::SalesforceRest => {
-            let token = bearer(backend, c)?;
-            Arc::new(
-                crate::SalesforceRest::builder()
-                    .instance_url(url.as_str())
-                    .access_token(token)
-                    .build()?,
-            )
-        }
-        Backend::SalesforceBulk => {
-            let token = bearer(backend, c)?;
-            Arc::new(
-                crate::SalesforceBulk::builder()
-                    .instance_url(url.as_str())
-                    .access_token(token)
-                    .build()?,
-            )
-        }
-        Backend::ZuoraSoap => {
-            let mut b = crate::ZuoraSoap::builder().endpoint(url.as_str());
-            if let Some(session) = &c.session {
-                b = b.session(session.clone());
-            }
-            match (&c.username, &c.password) {
-                (Some(user), Some(password)) => b = b.credentials(user.clone(), password.clone()),
-                _ if c.session.is_some() => {}
-                _ => return Err(missing(backend, "--session, or --username and --password")),
-            }
+            let b = crate::SalesforceRest::builder().instance_url(url.as_str());
+            let b = match salesforce_auth(backend, c)? {
+                SalesforceAuth::Token(token) => b.access_token(token),
+                SalesforceAuth::Client(id, secret) => b.client_credentials(id, secret),
+            };
             Arc::new(b.build()?)
         }
-        // Not merged yet: add one arm, like the ones above.
-        Backend::SalesforceSoap => {
-            return Err(Failure::failed(format!(
-                "the {} backend is not available in this build yet",
-                backend.kind()
-            )));
+        Backend::SalesforceBulk => {
+            let b = crate::SalesforceBulk::builder().instance_url(url.as_str());
+            let b = match salesforce_auth(backend, c)? {
+                SalesforceAuth::Token(token) => b.access_token(token),
+                SalesforceAuth::Client(id, secret) => b.client_credentials(id, secret),
+            };
+            Arc::new(b.build()?)
         }
+        Backend::ZuoraSoap => soap!(crate::ZuoraSoap::builder()),
+        Backend::SalesforceSoap => soap!(crate::SalesforceSoap::builder()),
     };
     Ok(source)
 }
 
-/// The bearer token for the Salesforce REST and Bulk backends (`--token`, or a
-/// session id, which Salesforce accepts as a bearer token).
-fn bearer(backend: Backend, c: &Credentials) -> Result<Secret, Failure> {
-    c.token
-        .as_ref()
-        .or(c.session.as_ref())
-        .cloned()
-        .ok_or_else(|| missing(backend, "--token (an access token or session id)"))
+/// The credentials for the Salesforce REST and Bulk backends: `--token` (or a
+/// session id, which Salesforce accepts as a bearer token), else
+/// `--client-id` and `--client-secret`.
+fn salesforce_auth(backend: Backend, c: &Credentials) -> Result<SalesforceAuth, Failure> {
+    match (
+        c.token.as_ref().or(c.session.as_ref()),
+        &c.client_id,
+        &c.client_secret,
+    ) {
+        (Some(token), _, _) => Ok(SalesforceAuth::Token(token.clone())),
+        (None, Some(id), Some(secret)) => Ok(SalesforceAuth::Client(id.clone(), secret.clone())),
+        _ => Err(missing(
+            backend,
+            "--token (an access token or session id), or --client-id and --client-secret",
+        )),
+    }
+}
+
+/// How a Salesforce REST or Bulk backend authenticates.
+enum SalesforceAuth {
+    /// A bearer token (or session id).
+    Token(Secret),
+    /// OAuth 2.0 client credentials.
+    Client(String, Secret),
 }
 
 /// The usage error for missing credentials.

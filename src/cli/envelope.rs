@@ -7,7 +7,6 @@
 use super::Failure;
 use super::args::{Backend, EnvelopeArgs, EnvelopeCall};
 use crate::Secret;
-use crate::zuora::soap::envelope as zuora;
 use std::io::Write;
 
 /// Runs `envelope`.
@@ -28,35 +27,43 @@ fn render(args: &EnvelopeArgs) -> Result<Vec<u8>, Failure> {
             Secret::new(placeholder)
         }
     };
-    match args.backend {
-        Backend::ZuoraSoap => Ok(match &args.call {
-            EnvelopeCall::Login { username, password } => {
-                zuora::login_envelope(username, &shown(password, "[PASSWORD]"))
-            }
-            EnvelopeCall::Query {
-                query,
-                session,
-                batch_size,
-                query_all,
-            } => {
-                if *query_all {
+    let calls = match args.backend {
+        Backend::ZuoraSoap => &crate::zuora::soap::envelope::CALLS,
+        Backend::SalesforceSoap => &crate::salesforce::soap::envelope::CALLS,
+        other => {
+            return Err(Failure::usage(format!(
+                "envelopes are available for zuora-soap and salesforce-soap, not {}",
+                other.kind()
+            )));
+        }
+    };
+    Ok(match &args.call {
+        EnvelopeCall::Login { username, password } => {
+            calls.login(username, &shown(password, "[PASSWORD]"))
+        }
+        EnvelopeCall::Query {
+            query,
+            session,
+            batch_size,
+            query_all,
+        } => {
+            let operation = match (*query_all, args.backend) {
+                (false, _) => "query",
+                (true, Backend::SalesforceSoap) => "queryAll",
+                (true, _) => {
                     return Err(Failure::usage(
                         "zuora-soap has no queryAll; use --backend salesforce-soap",
                     ));
                 }
-                zuora::query_envelope(&shown(session, "[SESSION]"), query, *batch_size)
-            }
-            EnvelopeCall::QueryMore {
-                locator,
-                session,
-                batch_size,
-            } => zuora::query_more_envelope(&shown(session, "[SESSION]"), locator, *batch_size),
-        }),
-        other => Err(Failure::usage(format!(
-            "envelopes are available for zuora-soap; {} is not a SOAP dialect of this build",
-            other.kind()
-        ))),
-    }
+            };
+            calls.query(operation, &shown(session, "[SESSION]"), query, *batch_size)
+        }
+        EnvelopeCall::QueryMore {
+            locator,
+            session,
+            batch_size,
+        } => calls.query_more(&shown(session, "[SESSION]"), locator, *batch_size),
+    })
 }
 
 #[cfg(test)]
@@ -115,6 +122,46 @@ mod tests {
             "s",
             "--query-all",
             "select Id from Account",
+        ])
+        .unwrap_err();
+        assert_eq!(e.code(), 2);
+    }
+
+    #[test]
+    fn salesforce_soap_envelopes_are_the_partner_dialect() {
+        let s = envelope(&[
+            "querymore",
+            "envelope",
+            "query",
+            "--backend",
+            "salesforce-soap",
+            "--session",
+            "00D!sess-9",
+            "--query-all",
+            "--batch-size",
+            "200",
+            "select Id from Contact",
+        ])
+        .unwrap();
+        assert!(
+            s.contains("<urn:queryAll><urn:queryString>select Id from Contact<"),
+            "{s}"
+        );
+        assert!(
+            s.contains("<urn:sessionId>[SESSION]</urn:sessionId>"),
+            "{s}"
+        );
+        assert!(s.contains("<urn:batchSize>200</urn:batchSize>"), "{s}");
+        assert!(!s.contains("sess-9"), "{s}");
+        let e = envelope(&[
+            "querymore",
+            "envelope",
+            "--backend",
+            "zuora-rest",
+            "query",
+            "--session",
+            "s",
+            "q",
         ])
         .unwrap_err();
         assert_eq!(e.code(), 2);

@@ -47,18 +47,109 @@ impl MockFault {
     }
 }
 
+/// Requests to a backend after a random session expiry during which no other
+/// is drawn (the new login or token request, the repeated call, and room for
+/// a retried transport fault in between).
+pub const EXPIRY_COOLDOWN: u8 = 4;
+
+/// The faults the random mode draws from, as relative weights (0 leaves a
+/// kind out). The default draws every retryable kind equally and no session
+/// expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultMix {
+    /// HTTP 500.
+    pub server_error: u32,
+    /// HTTP 503.
+    pub unavailable: u32,
+    /// HTTP 429 with `Retry-After: 0`.
+    pub too_many_requests: u32,
+    /// Half the body, then the connection drops.
+    pub truncated_body: u32,
+    /// The connection drops before any body byte.
+    pub reset: u32,
+    /// The body comes 5 ms late.
+    pub slow_body: u32,
+    /// The session is refused ([`MockFault::ExpireSession`]). Only for clients
+    /// that can authenticate again. After one, none is drawn for the next
+    /// [`EXPIRY_COOLDOWN`] requests to that backend: a session just issued is
+    /// not refused, so the client can log in again and repeat its call.
+    pub expire_session: u32,
+}
+
+impl Default for FaultMix {
+    fn default() -> Self {
+        FaultMix {
+            server_error: 1,
+            unavailable: 1,
+            too_many_requests: 1,
+            truncated_body: 1,
+            reset: 1,
+            slow_body: 1,
+            expire_session: 0,
+        }
+    }
+}
+
+impl FaultMix {
+    /// The default mix plus session expiry at the same weight as each other kind.
+    pub fn with_session_expiry(mut self) -> Self {
+        self.expire_session = 1;
+        self
+    }
+
+    /// Draws one fault; `allow_expiry` false leaves session expiry out.
+    fn draw(&self, rng: &mut SmallRng, allow_expiry: bool) -> Option<MockFault> {
+        let expire = if allow_expiry { self.expire_session } else { 0 };
+        let kinds = [
+            (self.server_error, MockFault::Status(500)),
+            (self.unavailable, MockFault::Status(503)),
+            (
+                self.too_many_requests,
+                MockFault::RetryAfter {
+                    status: 429,
+                    secs: 0,
+                },
+            ),
+            (self.truncated_body, MockFault::TruncatedBody),
+            (self.reset, MockFault::Reset),
+            (
+                self.slow_body,
+                MockFault::SlowBody(Duration::from_millis(5)),
+            ),
+            (expire, MockFault::ExpireSession),
+        ];
+        let total: u64 = kinds.iter().map(|(w, _)| u64::from(*w)).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut pick = rng.random_range(0..total);
+        for (w, fault) in kinds {
+            let w = u64::from(w);
+            if pick < w {
+                return Some(fault);
+            }
+            pick -= w;
+        }
+        None
+    }
+}
+
 #[derive(Debug)]
 struct RandomMode {
     rate: f64,
     rng: SmallRng,
     backend: Option<BackendKind>,
+    mix: FaultMix,
+    /// Requests left before session expiry may be drawn again.
+    cooldown: u8,
 }
 
 /// The faults waiting to be injected.
 #[derive(Debug, Default)]
 pub struct FaultQueue {
     queue: Mutex<VecDeque<(Option<BackendKind>, MockFault)>>,
-    random: Mutex<Option<RandomMode>>,
+    random: Mutex<Vec<RandomMode>>,
+    injected: std::sync::atomic::AtomicU64,
 }
 
 impl FaultQueue {
@@ -76,14 +167,39 @@ impl FaultQueue {
 
     /// Random mode: each request (to `backend`, or to any when `None`) fails with
     /// probability `rate`, drawn from a generator seeded with `seed`. The faults
-    /// are the retryable kinds: 500/503, 429 with `Retry-After: 0`, a truncated
-    /// or reset body, a slow body.
+    /// are the retryable kinds ([`FaultMix::default`]): 500/503, 429 with
+    /// `Retry-After: 0`, a truncated or reset body, a slow body. Each backend
+    /// has its own mode; one set for `None` covers the backends without one. A
+    /// rate of 0 turns the mode off.
     pub fn set_random(&self, rate: f64, seed: u64, backend: Option<BackendKind>) {
-        *self.random.lock().unwrap_or_else(|e| e.into_inner()) = (rate > 0.0).then(|| RandomMode {
-            rate: rate.min(1.0),
-            rng: SmallRng::seed_from_u64(seed),
-            backend,
-        });
+        self.set_random_mix(rate, seed, backend, FaultMix::default());
+    }
+
+    /// Random mode drawing from `mix` (e.g. with session expiry, for a client
+    /// that can authenticate again).
+    pub fn set_random_mix(
+        &self,
+        rate: f64,
+        seed: u64,
+        backend: Option<BackendKind>,
+        mix: FaultMix,
+    ) {
+        let mut modes = self.random.lock().unwrap_or_else(|e| e.into_inner());
+        modes.retain(|m| m.backend != backend);
+        if rate > 0.0 {
+            modes.push(RandomMode {
+                rate: rate.min(1.0),
+                rng: SmallRng::seed_from_u64(seed),
+                backend,
+                mix,
+                cooldown: 0,
+            });
+        }
+    }
+
+    /// How many faults have been injected so far (queued and random).
+    pub fn injected(&self) -> u64 {
+        self.injected.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Number of queued one-off faults.
@@ -93,34 +209,119 @@ impl FaultQueue {
 
     /// The fault for the next request to `backend`, if any.
     pub(crate) fn next(&self, backend: Option<BackendKind>) -> Option<MockFault> {
+        let fault = self.draw(backend);
+        if fault.is_some() {
+            self.injected
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        fault
+    }
+
+    fn draw(&self, backend: Option<BackendKind>) -> Option<MockFault> {
         {
             let mut q = self.lock_queue();
             if let Some(pos) = q.iter().position(|(b, _)| b.is_none() || *b == backend) {
                 return q.remove(pos).map(|(_, f)| f);
             }
         }
-        let mut random = self.random.lock().unwrap_or_else(|e| e.into_inner());
-        let mode = random.as_mut()?;
-        if mode.backend.is_some() && mode.backend != backend {
-            return None;
-        }
+        let mut modes = self.random.lock().unwrap_or_else(|e| e.into_inner());
+        let index = modes
+            .iter()
+            .position(|m| backend.is_some() && m.backend == backend)
+            .or_else(|| modes.iter().position(|m| m.backend.is_none()))?;
+        let mode = modes.get_mut(index)?;
+        let allow_expiry = mode.cooldown == 0;
+        mode.cooldown = mode.cooldown.saturating_sub(1);
         if !mode.rng.random_bool(mode.rate) {
             return None;
         }
-        Some(match mode.rng.random_range(0..6u8) {
-            0 => MockFault::Status(500),
-            1 => MockFault::Status(503),
-            2 => MockFault::RetryAfter {
-                status: 429,
-                secs: 0,
-            },
-            3 => MockFault::TruncatedBody,
-            4 => MockFault::Reset,
-            _ => MockFault::SlowBody(Duration::from_millis(5)),
-        })
+        let fault = mode.mix.draw(&mut mode.rng, allow_expiry)?;
+        if fault == MockFault::ExpireSession {
+            mode.cooldown = EXPIRY_COOLDOWN;
+        }
+        Some(fault)
     }
 
     fn lock_queue(&self) -> std::sync::MutexGuard<'_, VecDeque<(Option<BackendKind>, MockFault)>> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draws(q: &FaultQueue, backend: BackendKind, n: usize) -> Vec<Option<MockFault>> {
+        (0..n).map(|_| q.next(Some(backend))).collect()
+    }
+
+    #[test]
+    fn random_mode_is_seeded_per_backend_and_queue_first() {
+        let q = FaultQueue::default();
+        q.set_random(0.5, 7, Some(BackendKind::ZuoraSoap));
+        let a = draws(&q, BackendKind::ZuoraSoap, 200);
+        assert!(
+            draws(&q, BackendKind::ZuoraRest, 50)
+                .iter()
+                .all(Option::is_none)
+        );
+        q.set_random(0.5, 7, Some(BackendKind::ZuoraSoap));
+        assert_eq!(
+            draws(&q, BackendKind::ZuoraSoap, 200),
+            a,
+            "same seed, same faults"
+        );
+        let hits = a.iter().flatten().count();
+        assert!((60..140).contains(&hits), "{hits} of 200 at rate 0.5");
+        assert_eq!(q.injected(), 2 * hits as u64);
+        assert!(a.iter().flatten().all(|f| *f != MockFault::ExpireSession));
+        // A mode for every backend does not replace a backend's own.
+        q.set_random(1.0, 1, None);
+        assert!(
+            draws(&q, BackendKind::ZuoraRest, 20)
+                .iter()
+                .all(Option::is_some)
+        );
+        q.push(MockFault::Html);
+        assert_eq!(q.next(Some(BackendKind::ZuoraRest)), Some(MockFault::Html));
+        q.set_random(0.0, 1, None);
+        q.set_random(0.0, 1, Some(BackendKind::ZuoraSoap));
+        assert!(
+            draws(&q, BackendKind::ZuoraSoap, 50)
+                .iter()
+                .all(Option::is_none)
+        );
+    }
+
+    #[test]
+    fn random_session_expiry_leaves_room_to_log_in_again() {
+        let q = FaultQueue::default();
+        let only_expiry = FaultMix {
+            server_error: 0,
+            unavailable: 0,
+            too_many_requests: 0,
+            truncated_body: 0,
+            reset: 0,
+            slow_body: 0,
+            expire_session: 1,
+        };
+        q.set_random_mix(1.0, 3, Some(BackendKind::SalesforceRest), only_expiry);
+        let got = draws(
+            &q,
+            BackendKind::SalesforceRest,
+            3 * (EXPIRY_COOLDOWN as usize + 1),
+        );
+        let expiries: Vec<usize> = got
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| **f == Some(MockFault::ExpireSession))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(expiries, [0, 5, 10], "{got:?}");
+        let mixed = FaultMix::default().with_session_expiry();
+        q.set_random_mix(1.0, 9, Some(BackendKind::ZuoraSoap), mixed);
+        let got = draws(&q, BackendKind::ZuoraSoap, 300);
+        assert!(got.contains(&Some(MockFault::ExpireSession)));
+        assert!(got.contains(&Some(MockFault::Reset)));
     }
 }

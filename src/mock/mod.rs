@@ -29,11 +29,12 @@ mod state;
 mod salesforce_bulk;
 mod salesforce_rest;
 mod salesforce_soap;
+mod soap;
 mod zuora_rest;
 mod zuora_soap;
 
 pub use dataset::{Dataset, Table};
-pub use faults::{FaultQueue, MockFault};
+pub use faults::{FaultMix, FaultQueue, MockFault};
 pub use salesforce_bulk::{BulkJobs, JobOutcome};
 pub use state::{LatencyConfig, MockCredentials, MockState, ReceivedRequest, SoapCall};
 
@@ -104,6 +105,7 @@ pub fn backend_for_path(path: &str) -> Option<BackendKind> {
 
 /// Records the request, applies latency, and injects the next queued fault.
 async fn intercept(State(state): State<MockState>, req: Request, next: Next) -> Response {
+    let _in_flight = state.enter();
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
         Ok(b) => b,

@@ -14,10 +14,13 @@
 //!   `INVALID_TYPE`, `INVALID_FIELD`;
 //! - responses `application/json;charset=UTF-8` with `Sforce-Limit-Info`, every
 //!   record carrying `attributes {type, url}`, null fields present as `null`,
-//!   relationships nested, child subqueries as `{totalSize, done, records}`.
+//!   relationships nested, child subqueries as `{totalSize, done, records}`;
+//! - `POST /services/oauth2/token` (client credentials) issuing new tokens
+//!   (`oauth.rs`).
 
 mod json;
-mod subquery;
+mod oauth;
+pub(super) mod subquery;
 
 use super::cursors::{CursorError, ServedPage};
 use super::http::{bearer, salesforce_error};
@@ -27,7 +30,7 @@ use axum::Router;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use json::Projection;
 
 /// The page size when the request names none, and the range a hint is clamped into.
@@ -40,6 +43,7 @@ const API_LIMIT: usize = 15_000;
 /// The routes this backend serves.
 pub(crate) fn routes() -> Router<MockState> {
     Router::new()
+        .route("/services/oauth2/token", post(oauth::token))
         .route("/services/data/{version}/query", get(query))
         .route("/services/data/{version}/queryAll", get(query_all))
         .route("/services/data/{version}/query/{locator}", get(query_more))
@@ -233,7 +237,7 @@ fn batch_hint(headers: &HeaderMap) -> Option<usize> {
 
 /// The 15 characters after `01g` in a locator: scope (`Q` query, `A` queryAll),
 /// the table's index in the data set, and a serial number.
-fn locator_id(include_deleted: bool, table_index: usize, serial: u64) -> String {
+pub(super) fn locator_id(include_deleted: bool, table_index: usize, serial: u64) -> String {
     let scope = if include_deleted { 'A' } else { 'Q' };
     format!(
         "{scope}{:02}{:09}AAA",
@@ -243,7 +247,7 @@ fn locator_id(include_deleted: bool, table_index: usize, serial: u64) -> String 
 }
 
 /// Splits `01g<id>-<position>` into the cursor id and the raw row position.
-fn parse_locator(locator: &str) -> Option<(&str, usize)> {
+pub(super) fn parse_locator(locator: &str) -> Option<(&str, usize)> {
     let (id, position) = locator.strip_prefix("01g")?.rsplit_once('-')?;
     if id.len() != 15 || !id.is_ascii() {
         return None;
@@ -252,7 +256,7 @@ fn parse_locator(locator: &str) -> Option<(&str, usize)> {
 }
 
 /// What a locator id says: whether deleted rows are in, and which table.
-fn locator_scope(id: &str) -> Option<(bool, usize)> {
+pub(super) fn locator_scope(id: &str) -> Option<(bool, usize)> {
     let include_deleted = match id.as_bytes().first()? {
         b'A' => true,
         b'Q' => false,

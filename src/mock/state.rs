@@ -180,6 +180,7 @@ pub(crate) struct Inner {
     pub record_requests: bool,
     pub session_counter: std::sync::atomic::AtomicU64,
     pub served: Mutex<std::collections::HashMap<Option<BackendKind>, u64>>,
+    pub in_flight: Mutex<(usize, usize)>,
     pub bulk: super::salesforce_bulk::BulkJobs,
 }
 
@@ -224,6 +225,7 @@ impl MockState {
             record_requests,
             session_counter: Default::default(),
             served: Default::default(),
+            in_flight: Default::default(),
             bulk: Default::default(),
         }))
     }
@@ -314,6 +316,27 @@ impl MockState {
         served.get(&Some(backend)).copied().unwrap_or(0)
     }
 
+    /// The most requests the mock has been handling at the same moment, since the
+    /// start or the last [`MockState::reset_peak_in_flight`]: shows whether a
+    /// client really fetches in parallel.
+    pub fn peak_in_flight(&self) -> usize {
+        self.0.in_flight.lock().unwrap_or_else(|e| e.into_inner()).1
+    }
+
+    /// Starts a new peak measurement.
+    pub fn reset_peak_in_flight(&self) {
+        let mut f = self.0.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        f.1 = f.0;
+    }
+
+    /// Counts a request as being handled until the returned guard is dropped.
+    pub(crate) fn enter(&self) -> InFlight {
+        let mut f = self.0.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        f.0 += 1;
+        f.1 = f.1.max(f.0);
+        InFlight(self.clone())
+    }
+
     pub(crate) fn log_request(&self, req: ReceivedRequest) {
         *self
             .0
@@ -333,5 +356,15 @@ impl MockState {
 
     fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         self.0.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A request being handled; dropping it ends the count.
+pub(crate) struct InFlight(MockState);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut f = self.0.0.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        f.0 = f.0.saturating_sub(1);
     }
 }

@@ -21,6 +21,9 @@
 //!   (Zuora's ErrorCode list has no `INVALID_QUERY_LOCATOR`); query errors are
 //!   400 with the select error's code (`MALFORMED_QUERY`, `INVALID_TYPE`, `INVALID_FIELD`).
 //!
+//! - A selected relationship field (`BillToContact.WorkEmail`, a join as
+//!   Zuora's export ZOQL has them) is a flat dotted key, which the client nests.
+//!
 //! The Zuora SOAP mock serves the same tables the same way, so a query returns
 //! the same rows over both.
 
@@ -255,16 +258,17 @@ pub(crate) fn zuora_fields(table: &dyn Table, selected: &[String]) -> Vec<String
 }
 
 /// A record as Zuora REST writes it: null fields omitted, numbers and booleans
-/// as JSON numbers and booleans, no `attributes`.
+/// as JSON numbers and booleans, no `attributes`, a relationship field
+/// flattened to its dotted name (`"BillToContact.WorkEmail"`), as the SOAP
+/// mock writes it too.
 fn zuora_record(record: &Record) -> serde_json::Value {
     let mut out = Map::with_capacity(record.len());
-    for (name, value) in record.fields() {
-        let v = match value {
-            Value::Null => continue,
-            Value::Record(inner) => zuora_record(inner),
-            other => serde_json::to_value(other).unwrap_or(serde_json::Value::Null),
-        };
-        out.insert(name.to_owned(), v);
+    for (path, value) in record.flatten() {
+        if let Value::Null = value {
+            continue;
+        }
+        let v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+        out.insert(path, v);
     }
     serde_json::Value::Object(out)
 }
@@ -303,6 +307,22 @@ fn zuora_json(status: StatusCode, value: &serde_json::Value) -> Response {
 mod tests {
     use super::*;
     use crate::mock::Dataset;
+
+    #[test]
+    fn a_relationship_field_is_a_flat_dotted_key() {
+        let ds = Dataset::sample(3);
+        let t = ds.table("Account").unwrap();
+        let fields = zuora_fields(t, &["Name".into(), "BillToContact.WorkEmail".into()]);
+        let row = crate::mock::dataset::project(&t.row(1), &fields);
+        let json = zuora_record(&row);
+        assert_eq!(json["BillToContact.WorkEmail"], "billing2@example.com");
+        assert!(json.get("BillToContact").is_none(), "{json}");
+        let back: Record = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            back.get_path("BillToContact.WorkEmail"),
+            Some(&Value::from("billing2@example.com"))
+        );
+    }
 
     #[test]
     fn id_comes_first_then_canonical_order() {

@@ -16,24 +16,31 @@
 //! a dead locator an `InvalidQueryLocatorFault` (`INVALID_VALUE`, as Zuora has
 //! no `INVALID_QUERY_LOCATOR` code).
 //!
+//! A selected relationship field (`BillToContact.WorkEmail`, as Zuora's export
+//! ZOQL joins them) comes back flattened under its dotted name,
+//! `<ns2:BillToContact.WorkEmail>`, exactly as the REST mock's
+//! `"BillToContact.WorkEmail"` key; the clients nest it
+//! (`BillToContact: { WorkEmail }`). That element is not in the WSDL's
+//! `Account`: it is this mock's stand-in for a join the SOAP API has no type for.
+//!
 //! Injected faults: `ExpireSession` answers the next call with the
 //! invalid-session fault; `InvalidLocator` answers the next `queryMore` with
 //! the invalid-locator fault.
 
 use super::cursors::{CursorError, ServedPage};
-use super::http::xml;
+use super::soap::{MockDialect, SoapFault as Fault, delay, login_accepted, server_url};
 use super::{InjectedFault, MockFault, MockState, ZUORA_SOAP_PATH};
 use crate::xml::XSI;
-use crate::xml::fault::{FaultBody, FaultStyle, write_fault};
+use crate::xml::fault::FaultStyle;
 use crate::xml::query_result::{ResultPage, ResultStyle, write_query_response};
-use crate::xml::request::{SoapRequest, read_request};
+use crate::xml::request::SoapRequest;
 use crate::xml::writer::{XmlWriter, begin_response, end_response};
 use crate::zuora::soap::parse::{API, NAMESPACES, OBJECT};
 use crate::zuora::soap::{API_NS, FAULT_NS, OBJECT_NS};
-use crate::{BackendKind, Record, Value};
+use crate::{BackendKind, Record};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Extension, Router};
@@ -53,51 +60,27 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let injected = injected.map(|Extension(InjectedFault(f))| f);
-    let req = match read_request(BackendKind::ZuoraSoap, &body, NAMESPACES) {
-        Ok(r) => r,
-        Err(e) => return fault(Fault::unexpected("UNKNOWN_ERROR", &e.to_string())),
-    };
-    if req.ns != API {
-        return fault(Fault::unexpected(
-            "INVALID_VALUE",
-            &format!("unknown operation {}", req.operation),
-        ));
-    }
-    let result = match req.operation.as_str() {
-        "login" => login(&state, &headers, &req),
-        "query" => query(&state, &req, injected.as_ref()).await,
-        "queryMore" => query_more(&state, &req, injected.as_ref()).await,
-        other => Err(Fault::unexpected(
-            "INVALID_VALUE",
-            &format!("unsupported operation {other}"),
-        )),
-    };
-    match result {
-        Ok(body) => xml(StatusCode::OK, body),
-        Err(f) => fault(f),
-    }
+    let injected = injected.as_ref();
+    DIALECT
+        .serve(&body, async |req| match req.operation.as_str() {
+            "login" => login(&state, &headers, &req),
+            "query" => query(&state, &req, injected).await,
+            "queryMore" => query_more(&state, &req, injected).await,
+            other => Err(DIALECT.unknown_operation(other)),
+        })
+        .await
 }
 
 fn login(state: &MockState, headers: &HeaderMap, req: &SoapRequest) -> Result<Vec<u8>, Fault> {
-    let creds = state.credentials();
-    if req.param("username") != Some(creds.username.as_str())
-        || req.param("password") != Some(creds.password.as_str())
-    {
-        return Err(Fault {
-            code: "INVALID_LOGIN",
-            detail: "LoginFault",
-            message: "Invalid login. User name and password do not match.".into(),
-        });
+    if !login_accepted(state, req) {
+        return Err(Fault::new(
+            "INVALID_LOGIN",
+            "LoginFault",
+            "Invalid login. User name and password do not match.",
+        ));
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
     let session = state.new_session("zs-");
-    Ok(login_body(
-        &session,
-        &format!("http://{host}{ZUORA_SOAP_PATH}"),
-    ))
+    Ok(login_body(&session, &server_url(headers, ZUORA_SOAP_PATH)))
 }
 
 /// The session check every call but `login` makes.
@@ -106,11 +89,7 @@ fn check_session(
     req: &SoapRequest,
     injected: Option<&MockFault>,
 ) -> Result<String, Fault> {
-    let session = req
-        .header_field(&[API, OBJECT], "SessionHeader", "session")
-        .map(str::trim)
-        .filter(|s| state.is_valid_session(s));
-    match session {
+    match DIALECT.session(state, req, "SessionHeader", "session") {
         Some(s) if injected != Some(&MockFault::ExpireSession) => Ok(s.to_owned()),
         _ => Err(Fault::unexpected("INVALID_SESSION", "Invalid Session")),
     }
@@ -126,7 +105,7 @@ fn batch_size(req: &SoapRequest) -> Result<usize, Fault> {
         Ok(n) if n > 0 => Ok((n as usize).min(MAX_BATCH)),
         _ => Err(Fault::unexpected(
             "INVALID_VALUE",
-            &format!("invalid batchSize {raw:?}"),
+            format!("invalid batchSize {raw:?}"),
         )),
     }
 }
@@ -140,18 +119,8 @@ async fn query(
     let batch = batch_size(req)?;
     let text = req.param("queryString").unwrap_or_default();
     let dataset = state.dataset();
-    let select = super::select::parse(text, dataset.tables()).map_err(|e| Fault {
-        code: e.code(),
-        detail: "MalformedQueryFault",
-        message: e.message(),
-    })?;
-    if let Some(f) = select.fields.iter().find(|f| f.contains('.')) {
-        return Err(Fault {
-            code: "INVALID_FIELD",
-            detail: "MalformedQueryFault",
-            message: format!("invalid field for query: {}.{f}", select.object),
-        });
-    }
+    let select = super::select::parse(text, dataset.tables())
+        .map_err(|e| Fault::new(e.code(), "MalformedQueryFault", e.message()))?;
     let table = dataset
         .table(&select.object)
         .ok_or_else(|| Fault::unexpected("INVALID_TYPE", "unknown object"))?;
@@ -194,10 +163,12 @@ async fn query_more(
     check_session(state, req, injected)?;
     let batch = batch_size(req)?;
     let locator = req.param("queryLocator").unwrap_or_default().trim();
-    let invalid = |why: &str| Fault {
-        code: "INVALID_VALUE",
-        detail: "InvalidQueryLocatorFault",
-        message: format!("invalid query locator {locator}: {why}"),
+    let invalid = |why: &str| {
+        Fault::new(
+            "INVALID_VALUE",
+            "InvalidQueryLocatorFault",
+            format!("invalid query locator {locator}: {why}"),
+        )
     };
     if injected == Some(&MockFault::InvalidLocator) {
         return Err(invalid("the query locator is no longer valid"));
@@ -225,13 +196,6 @@ async fn query_more(
     Ok(query_body("queryMoreResponse", &object, id, &page))
 }
 
-async fn delay(state: &MockState, records: usize) {
-    let per_record = state.latency().per_record;
-    if !per_record.is_zero() {
-        tokio::time::sleep(per_record.saturating_mul(records as u32)).await;
-    }
-}
-
 /// Zuora writes `ns1` for the API namespace, declared on the response element.
 const RESULT_STYLE: ResultStyle = ResultStyle {
     prefix: "ns1",
@@ -241,14 +205,25 @@ const RESULT_STYLE: ResultStyle = ResultStyle {
     result_type: None,
 };
 
-/// Zuora's faults: `fns` declared on `soapenv:Fault`, no `xsi:type` on the detail.
-const FAULT_STYLE: FaultStyle = FaultStyle {
-    prefix: "fns",
-    uri: FAULT_NS,
-    code: "FaultCode",
-    message: "FaultMessage",
-    declare_on_fault: true,
-    typed_detail: false,
+/// Zuora's requests and faults: `fns` declared on `soapenv:Fault`, no
+/// `xsi:type` on the detail.
+static DIALECT: MockDialect = MockDialect {
+    kind: BackendKind::ZuoraSoap,
+    namespaces: NAMESPACES,
+    api: API,
+    header_namespaces: &[API, OBJECT],
+    unreadable_code: "UNKNOWN_ERROR",
+    unknown_operation_code: "INVALID_VALUE",
+    fault_style: FaultStyle {
+        prefix: "fns",
+        uri: FAULT_NS,
+        code: "FaultCode",
+        message: "FaultMessage",
+        declare_on_fault: true,
+        typed_detail: false,
+    },
+    fault_declarations: &[],
+    code_in_faultstring: false,
 };
 
 /// A successful `login` response.
@@ -281,7 +256,8 @@ fn query_body(response: &str, object: &str, id: &str, page: &ServedPage) -> Vec<
     end_response(w)
 }
 
-/// One record: namespaces re-declared on it, null fields left out.
+/// One record: namespaces re-declared on it, null fields left out, a
+/// relationship field flattened to its dotted name (`BillToContact.WorkEmail`).
 fn write_record(w: &mut XmlWriter, typed: &str, record: &Record) {
     w.start(
         "ns1",
@@ -292,55 +268,12 @@ fn write_record(w: &mut XmlWriter, typed: &str, record: &Record) {
             ("xsi:type", typed),
         ],
     );
-    for (name, value) in record.fields() {
-        if let Value::Null = value {
-            continue;
-        }
+    for (path, value) in record.flatten() {
         if let Some(text) = value.to_text() {
-            w.leaf("ns2", name, &text);
+            w.leaf("ns2", &path, &text);
         }
     }
     w.end("ns1", "records");
-}
-
-/// A fault to answer with.
-#[derive(Debug)]
-struct Fault {
-    /// A WSDL `ErrorCode` value.
-    code: &'static str,
-    /// The detail element (a fault type the WSDL declares).
-    detail: &'static str,
-    message: String,
-}
-
-impl Fault {
-    fn unexpected(code: &'static str, message: &str) -> Self {
-        Fault {
-            code,
-            detail: "UnexpectedErrorFault",
-            message: message.to_owned(),
-        }
-    }
-}
-
-/// The fault response (HTTP 500), shaped like Zuora's reference sample.
-fn fault(f: Fault) -> Response {
-    xml(StatusCode::INTERNAL_SERVER_ERROR, fault_body(&f))
-}
-
-fn fault_body(f: &Fault) -> Vec<u8> {
-    let mut w = begin_response(768, &[]);
-    write_fault(
-        &mut w,
-        &FAULT_STYLE,
-        &FaultBody {
-            code: f.code,
-            faultstring: &f.message,
-            detail: f.detail,
-            message: &f.message,
-        },
-    );
-    end_response(w)
 }
 
 #[cfg(test)]
@@ -436,13 +369,42 @@ mod tests {
     }
 
     #[test]
+    fn a_relationship_field_is_flattened_and_reads_back_nested() {
+        let bodies = pages("Account", &["Id", "Name", "BillToContact.WorkEmail"], 10);
+        let text = String::from_utf8(bodies[0].clone()).unwrap();
+        assert!(
+            text.contains(
+                "<ns2:BillToContact.WorkEmail>billing1@example.com</ns2:BillToContact.WorkEmail>"
+            ),
+            "{text}"
+        );
+        let page = match crate::zuora::soap::parse::parse_query(
+            &bodies[0],
+            crate::zuora::soap::parse::QueryOp::Query,
+        )
+        .unwrap()
+        {
+            crate::xml::http::Reply::Ok(p) => p,
+            crate::xml::http::Reply::Fault(f) => panic!("{f:?}"),
+        };
+        assert_eq!(
+            page.records[0].get_path("BillToContact.WorkEmail"),
+            Some(&crate::Value::from("billing1@example.com"))
+        );
+        assert_eq!(
+            page.records[0].field_names().collect::<Vec<_>>(),
+            ["Id", "Name", "BillToContact"]
+        );
+    }
+
+    #[test]
     fn faults_use_wsdl_codes_and_detail_elements() {
         let w = wsdl();
-        let body = fault_body(&Fault {
-            code: "INVALID_VALUE",
-            detail: "InvalidQueryLocatorFault",
-            message: "gone & <expired>".into(),
-        });
+        let body = DIALECT.fault_body(&Fault::new(
+            "INVALID_VALUE",
+            "InvalidQueryLocatorFault",
+            "gone & <expired>",
+        ));
         let text = String::from_utf8(body.clone()).unwrap();
         assert!(text.contains(r#"<soapenv:Fault xmlns:fns="http://fault.api.zuora.com/"><faultcode>fns:INVALID_VALUE</faultcode>"#), "{text}");
         assert!(text.contains("<detail><fns:InvalidQueryLocatorFault><fns:FaultCode>INVALID_VALUE</fns:FaultCode><fns:FaultMessage>gone &amp; &lt;expired&gt;</fns:FaultMessage>"), "{text}");

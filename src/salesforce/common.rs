@@ -3,8 +3,9 @@
 
 #![allow(dead_code)] // shared; each backend uses part of it (removed once all have landed)
 
+use crate::auth::AuthConfig;
 use crate::transport::{HttpResponse, excerpt, looks_like_html};
-use crate::{BackendKind, Error, Fault, Result};
+use crate::{BackendKind, Error, Fault, Result, Secret};
 use url::Url;
 
 /// The API version used when none is set.
@@ -57,6 +58,29 @@ pub(crate) fn instance_url(s: &str) -> Result<Url> {
     base.set_query(None);
     base.set_fragment(None);
     Ok(base)
+}
+
+/// The OAuth 2.0 token endpoint on an instance (client credentials need the
+/// My Domain host): `{instance}/services/oauth2/token`.
+pub(crate) fn token_url(instance: &Url) -> Result<Url> {
+    instance
+        .join("/services/oauth2/token")
+        .map_err(|e| Error::InvalidInput {
+            what: "instance URL",
+            reason: format!("cannot build the token URL: {e}"),
+        })
+}
+
+/// Credentials from `SALESFORCE_ACCESS_TOKEN`, else from `SALESFORCE_CLIENT_ID`
+/// and `SALESFORCE_CLIENT_SECRET`.
+pub(crate) fn credentials_from(lookup: &impl Fn(&str) -> Option<String>) -> Option<AuthConfig> {
+    if let Some(token) = lookup("SALESFORCE_ACCESS_TOKEN") {
+        return Some(AuthConfig::Token(Secret::from(token)));
+    }
+    Some(AuthConfig::ClientCredentials {
+        client_id: lookup("SALESFORCE_CLIENT_ID")?,
+        client_secret: Secret::from(lookup("SALESFORCE_CLIENT_SECRET")?),
+    })
 }
 
 #[derive(serde::Deserialize)]

@@ -4,3 +4,4 @@
 pub mod bulk;
 pub(crate) mod common;
 pub mod rest;
+pub mod soap;

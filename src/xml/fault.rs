@@ -7,7 +7,7 @@
 use super::NsId;
 use super::reader::{Elem, XmlReader};
 use super::writer::XmlWriter;
-use crate::Result;
+use crate::{BackendKind, Fault, FaultCode, Result};
 
 /// Where a dialect keeps the code and message inside its detail element.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +50,31 @@ impl SoapFault {
             Some(m) if !m.is_empty() => m,
             _ => &self.faultstring,
         }
+    }
+}
+
+/// Classifies a fault the way both dialects need: by its code, except where
+/// the detail element says more. `InvalidQueryLocatorFault` is an expired or
+/// unknown cursor whatever its code (Zuora has no `INVALID_QUERY_LOCATOR`
+/// code), and a `LoginFault` is a refused login unless its code says "try
+/// later".
+pub(crate) fn classify(backend: BackendKind, fault: &SoapFault) -> Fault {
+    let base = Fault::new(backend, fault.code(), fault.message());
+    let by_detail = match fault.detail.as_deref() {
+        Some("InvalidQueryLocatorFault") => Some(FaultCode::InvalidQueryLocator),
+        Some("LoginFault")
+            if !matches!(
+                base.code,
+                FaultCode::RequestLimitExceeded | FaultCode::ServerUnavailable
+            ) =>
+        {
+            Some(FaultCode::InvalidLogin)
+        }
+        _ => None,
+    };
+    match by_detail {
+        Some(code) => base.with_code(code),
+        None => base,
     }
 }
 
@@ -129,6 +154,8 @@ pub(crate) struct FaultBody<'a> {
     pub detail: &'a str,
     /// The detail's message.
     pub message: &'a str,
+    /// More children of the detail element, after the message (`row`, `column`).
+    pub extra: &'a [(&'a str, &'a str)],
 }
 
 /// Writes `soapenv:Fault` into an open body.
@@ -155,6 +182,9 @@ pub(crate) fn write_fault(w: &mut XmlWriter, style: &FaultStyle, fault: &FaultBo
     w.start(style.prefix, fault.detail, detail_attrs);
     w.leaf(style.prefix, style.code, fault.code);
     w.leaf(style.prefix, style.message, fault.message);
+    for (name, text) in fault.extra {
+        w.leaf(style.prefix, name, text);
+    }
     w.end(style.prefix, fault.detail);
     w.end("", "detail");
     w.end(SOAP_ENV_PREFIX, "Fault");
@@ -296,6 +326,7 @@ mod tests {
                     faultstring: "bad <locator> & more",
                     detail: "InvalidQueryLocatorFault",
                     message: "bad <locator> & more",
+                    extra: &[],
                 },
             );
             let bytes = super::super::writer::end_response(w);

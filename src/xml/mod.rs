@@ -14,16 +14,25 @@
 //! - [`request`]: a request envelope as the mock endpoints read it.
 //! - [`fault`]: `soapenv:Fault` read and written; the dialect names the detail
 //!   children (`FaultCode`/`FaultMessage`, `exceptionCode`/`exceptionMessage`).
+//! - [`dialect`]: a dialect described once (namespaces, fault and login names,
+//!   fault classification) and the `login` / query response readers built on it.
+//! - [`http`]: SOAP over HTTP: posting, the checks before parsing, a fault
+//!   turned into the error, the login's server URL checked.
+//! - [`session`]: `login` as an auth provider, and calls made with the session
+//!   in force (one re-login when it is refused).
 //!
 //! A dialect names its own namespaces once, as a table of URIs; the reader maps
 //! every element to an [`NsId`] from that table, so comparisons are integer
 //! compares and prefixes never matter.
 
+pub(crate) mod dialect;
 pub(crate) mod envelope;
 pub(crate) mod fault;
+pub(crate) mod http;
 pub(crate) mod query_result;
 pub(crate) mod reader;
 pub(crate) mod request;
+pub(crate) mod session;
 pub(crate) mod writer;
 
 #[cfg(test)]

@@ -10,11 +10,57 @@ use super::reader::{Elem, XmlReader};
 use super::writer::XmlWriter;
 use super::{NsId, XSI, parse_bool};
 use crate::{BackendKind, Cursor, CursorToken, Error, Page, Record, Result};
+use std::sync::Arc;
 
 /// How a dialect reads one `records` element.
 pub(crate) trait RecordReader {
     /// Reads `elem` (a `records` element, just opened, not nil) to its end.
     fn read_record<'i>(&mut self, r: &mut XmlReader<'i>, elem: Elem<'i>) -> Result<Record>;
+}
+
+/// Field names shared between the records of one response, so a page of
+/// records holds each name once: the `i`th field of a record usually has the
+/// name the `i`th field of the record before had.
+#[derive(Debug, Default)]
+pub(crate) struct FieldNames {
+    /// The names of the last record's fields, by position.
+    slots: Vec<Arc<str>>,
+    /// Every name seen in this response.
+    known: Vec<Arc<str>>,
+}
+
+impl FieldNames {
+    /// The shared name for the `i`th field of a record, called `local`.
+    pub(crate) fn at(&mut self, i: usize, local: &str) -> Arc<str> {
+        if let Some(n) = self.slots.get(i)
+            && &**n == local
+        {
+            return n.clone();
+        }
+        let name = self.intern(local);
+        match self.slots.get_mut(i) {
+            Some(slot) => *slot = name.clone(),
+            None => self.slots.push(name.clone()),
+        }
+        name
+    }
+
+    /// The shared name `local`, wherever it stands.
+    pub(crate) fn intern(&mut self, local: &str) -> Arc<str> {
+        match self.known.iter().find(|n| &***n == local) {
+            Some(n) => n.clone(),
+            None => {
+                let n: Arc<str> = Arc::from(local);
+                self.known.push(n.clone());
+                n
+            }
+        }
+    }
+
+    /// The number of fields the last record had (a capacity hint).
+    pub(crate) fn width(&self) -> usize {
+        self.slots.len()
+    }
 }
 
 /// One `QueryResult`, as read.
@@ -176,6 +222,21 @@ pub(crate) fn write_query_response(
         Some(t) => w.start(p, "result", &[("xsi:type", t)]),
         None => w.start(p, "result", &[]),
     }
+    write_query_result(w, style, page, records);
+    w.end(p, "result");
+    w.end(p, response);
+}
+
+/// Writes a `QueryResult`'s children — `done`, `queryLocator`, the records,
+/// `size` — into an open element (`result`, or a child subquery's relationship).
+#[cfg_attr(not(feature = "mock"), allow(dead_code))]
+pub(crate) fn write_query_result(
+    w: &mut XmlWriter,
+    style: &ResultStyle,
+    page: &ResultPage<'_>,
+    records: impl FnOnce(&mut XmlWriter),
+) {
+    let p = style.prefix;
     w.leaf(p, "done", if page.done { "true" } else { "false" });
     match page.query_locator {
         Some(l) => w.leaf(p, "queryLocator", l),
@@ -188,8 +249,6 @@ pub(crate) fn write_query_response(
     }
     records(w);
     w.leaf(p, "size", &page.size.to_string());
-    w.end(p, "result");
-    w.end(p, response);
 }
 
 #[cfg(test)]
@@ -253,6 +312,20 @@ mod tests {
             }
         });
         end_response(w)
+    }
+
+    #[test]
+    fn field_names_are_shared_between_records() {
+        let mut names = FieldNames::default();
+        let a = names.at(0, "Id");
+        let b = names.at(1, "Name");
+        // A record without the second field, then one with an extra field.
+        assert!(Arc::ptr_eq(&names.at(0, "Id"), &a));
+        let c = names.at(1, "Notes");
+        assert!(Arc::ptr_eq(&names.at(2, "Name"), &b));
+        assert!(Arc::ptr_eq(&names.at(1, "Notes"), &c));
+        assert!(Arc::ptr_eq(&names.intern("Notes"), &c));
+        assert_eq!(names.width(), 3);
     }
 
     #[test]

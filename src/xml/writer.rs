@@ -4,6 +4,7 @@
 //! API namespace), and the envelope frame the mock's responses are written in.
 
 use super::SOAP_ENV;
+use crate::Secret;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use std::borrow::Cow;
@@ -157,15 +158,92 @@ pub(crate) fn request_envelope(
     w.into_bytes()
 }
 
+/// The requests both dialects send — `login`, the query calls and `queryMore` —
+/// differing only in the API namespace and the name of the session field.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Calls {
+    /// The API namespace and its prefix.
+    pub ns: ApiNs<'static>,
+    /// `SessionHeader`'s child (`session`, `sessionId`).
+    pub session_field: &'static str,
+}
+
+impl Calls {
+    /// `login(username, password)`: no headers.
+    pub(crate) fn login(&self, username: &str, password: &Secret) -> Vec<u8> {
+        let body = Element::parent(
+            "login",
+            vec![
+                Element::leaf("username", username),
+                Element::leaf("password", password.expose()),
+            ],
+        );
+        request_envelope(self.ns, &[], &body)
+    }
+
+    /// `operation(queryString)` (`query`, `queryAll`) with the query headers.
+    pub(crate) fn query(
+        &self,
+        operation: &str,
+        session: &Secret,
+        query: &str,
+        batch_size: Option<u32>,
+    ) -> Vec<u8> {
+        let body = Element::parent(operation, vec![Element::leaf("queryString", query)]);
+        request_envelope(self.ns, &self.headers(session, batch_size), &body)
+    }
+
+    /// `queryMore(queryLocator)` with the query headers.
+    pub(crate) fn query_more(
+        &self,
+        session: &Secret,
+        locator: &str,
+        batch_size: Option<u32>,
+    ) -> Vec<u8> {
+        let body = Element::parent("queryMore", vec![Element::leaf("queryLocator", locator)]);
+        request_envelope(self.ns, &self.headers(session, batch_size), &body)
+    }
+
+    /// `SessionHeader` and, when a batch size is set, `QueryOptions/batchSize`.
+    fn headers<'a>(&self, session: &'a Secret, batch_size: Option<u32>) -> Vec<Element<'a>> {
+        let mut headers = vec![Element::parent(
+            "SessionHeader",
+            vec![Element::leaf(self.session_field, session.expose())],
+        )];
+        if let Some(n) = batch_size {
+            headers.push(Element::parent(
+                "QueryOptions",
+                vec![Element::leaf("batchSize", n.to_string())],
+            ));
+        }
+        headers
+    }
+}
+
 /// Opens a response: the declaration, `soapenv:Envelope` with `declarations`
 /// (`("xmlns:sf", uri)` pairs) besides the envelope's own, and `soapenv:Body`.
 #[cfg_attr(not(feature = "mock"), allow(dead_code))]
 pub(crate) fn begin_response(capacity: usize, declarations: &[(&str, &str)]) -> XmlWriter {
+    begin_response_with_header(capacity, declarations, None)
+}
+
+/// [`begin_response`] with a `soapenv:Header` whose elements `header` writes.
+#[cfg_attr(not(feature = "mock"), allow(dead_code))]
+pub(crate) fn begin_response_with_header(
+    capacity: usize,
+    declarations: &[(&str, &str)],
+    header: Option<&dyn Fn(&mut XmlWriter)>,
+) -> XmlWriter {
     let mut w = XmlWriter::new(capacity);
     let mut attrs = Vec::with_capacity(declarations.len() + 1);
     attrs.push(("xmlns:soapenv", SOAP_ENV));
     attrs.extend_from_slice(declarations);
     w.start(SOAP_ENV_PREFIX, "Envelope", &attrs);
+    if let Some(write) = header {
+        w.start(SOAP_ENV_PREFIX, "Header", &[]);
+        write(&mut w);
+        w.end(SOAP_ENV_PREFIX, "Header");
+    }
     w.start(SOAP_ENV_PREFIX, "Body", &[]);
     w
 }

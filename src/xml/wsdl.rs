@@ -3,8 +3,10 @@
 //! declared namespace, children in their declared sequence order, records typed
 //! by `xsi:type`, and (for requests) only the headers the operation's binding
 //! lists. Small and strict rather than a full XML Schema validator: it knows
-//! `element`, `complexType`, `sequence`, `complexContent/extension` and
-//! `simpleType`, which is what the SOAP WSDLs here use.
+//! `element`, `any` (of the target namespace: any element of it, read as its
+//! `xsi:type` says, else as text), `complexType`, `sequence`,
+//! `complexContent/extension` and `simpleType`, which is what the SOAP WSDLs
+//! here use.
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, QName, ResolveResult};
@@ -133,6 +135,9 @@ fn uri(r: ResolveResult<'_>) -> Result<String, String> {
         ResolveResult::Unknown(p) => Err(format!("undeclared prefix {p}")),
     }
 }
+
+/// The local name a wildcard (`<any namespace="##targetNamespace">`) particle has.
+const ANY: &str = "*";
 
 /// One element of a sequence.
 #[derive(Debug, Clone)]
@@ -268,6 +273,30 @@ impl Wsdl {
         Ok(op.clone())
     }
 
+    /// Checks every request `calls` builds — `login`, each of `operations`
+    /// and `queryMore`, with each of `batch_sizes` — against the WSDL.
+    pub(crate) fn check_every_call(
+        &self,
+        calls: &super::writer::Calls,
+        operations: &[&str],
+        batch_sizes: &[Option<u32>],
+    ) {
+        use crate::Secret;
+        let session = Secret::new("session & <id>");
+        let query = "select Id, Name from Account where Name = 'AT&T'";
+        let mut cases = vec![(calls.login("u@example.com", &Secret::new("p<w>")), "login")];
+        for n in batch_sizes {
+            for op in operations {
+                cases.push((calls.query(op, &session, query, *n), op));
+            }
+            cases.push((calls.query_more(&session, "abc-50", *n), "queryMore"));
+        }
+        for (bytes, op) in cases {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            assert_eq!(self.check_request(&bytes).as_deref(), Ok(op), "{text}");
+        }
+    }
+
     /// Checks any envelope's header and body elements against the schemas;
     /// returns the header element names and the body element's name.
     pub(crate) fn check_envelope(&self, envelope: &[u8]) -> Result<(Vec<QN>, QN), String> {
@@ -329,7 +358,7 @@ impl Wsdl {
         for c in &n.children {
             let found = seq[at..]
                 .iter()
-                .position(|p| p.name.0 == c.ns && p.name.1 == c.name)
+                .position(|p| p.name.0 == c.ns && (p.name.1 == c.name || p.name.1 == ANY))
                 .map(|i| i + at)
                 .ok_or_else(|| {
                     format!(
@@ -376,8 +405,20 @@ fn complex(ct: &Node, target: &str) -> Result<(Option<QN>, Vec<Particle>), Strin
     }
     let mut seq = Vec::new();
     for s in holder.kids(XS, "sequence") {
-        for e in s.kids(XS, "element") {
-            seq.push(particle(e, target)?);
+        for e in &s.children {
+            if e.is(XS, "element") {
+                seq.push(particle(e, target)?);
+            } else if e.is(XS, "any") {
+                if e.attr("namespace") != Some("##targetNamespace") {
+                    return Err("only <any namespace=\"##targetNamespace\"> is known".into());
+                }
+                seq.push(Particle {
+                    name: (target.to_owned(), ANY.to_owned()),
+                    ty: None,
+                    inline: None,
+                    repeats: e.attr("maxOccurs") == Some("unbounded"),
+                });
+            }
         }
     }
     Ok((base, seq))

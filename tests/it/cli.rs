@@ -284,6 +284,26 @@ fn cli_compare_zuora_soap_and_zuora_rest_match_on_the_mock() {
 }
 
 #[test]
+fn cli_compare_zuora_soap_and_salesforce_soap_match_on_the_mock() {
+    let out = querymore(&[
+        "compare",
+        "--left",
+        "zuora-soap",
+        "--right",
+        "salesforce-soap",
+        "select Id, Name, Balance, AutoPay, LastInvoiceDate, Notes, BillToContact.WorkEmail \
+         from Account",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("right salesforce-soap: 1000 records"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("result: match\n"), "{stdout}");
+}
+
+#[test]
 fn cli_compare_names_the_record_and_field_that_changed() {
     let left = MockProcess::start(&["--records", "50"]);
     let right = MockProcess::start(&["--records", "50", "--override", "Account:3:Name=Changed"]);

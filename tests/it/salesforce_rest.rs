@@ -490,32 +490,14 @@ async fn salesforce_rest_accounts_read_as_the_data_set_holds_them() {
 
 #[tokio::test]
 async fn salesforce_rest_child_subquery_and_relationships_from_the_mock() {
-    let account = |id: &str, name: &str| {
-        Record::new()
-            .with_object_type("Account")
-            .with("Id", id)
-            .with("Name", name)
-    };
-    let contact = |id: &str, account_id: &str, last: &str| {
-        Record::new()
-            .with_object_type("Contact")
-            .with("Id", id)
-            .with("AccountId", account_id)
-            .with("LastName", last)
-    };
-    let dataset = Dataset::empty()
-        .with_records(
-            "Account",
-            vec![account("001A", "GenePoint"), account("001B", "United Oil")],
-        )
-        .with_records(
-            "Contact",
-            vec![
-                contact("003A", "001A", "Frank"),
-                contact("003B", "001B", "Gonzalez"),
-                contact("003C", "001A", "Green"),
-            ],
-        );
+    let dataset = crate::support::accounts_with_contacts(
+        &[("001A", "GenePoint"), ("001B", "United Oil")],
+        &[
+            ("003A", "001A", "Frank"),
+            ("003B", "001B", "Gonzalez"),
+            ("003C", "001A", "Green"),
+        ],
+    );
     let (mock, clock) = mock_with(dataset).await;
     let page = client(&mock, &clock)
         .query("SELECT Name, (SELECT LastName FROM Contacts) FROM Account")
@@ -799,4 +781,22 @@ async fn salesforce_rest_follows_links_as_given_and_accepts_any_page_size() {
             "/services/data/v63.0/query/01gX-3",
         ]
     );
+}
+
+#[tokio::test]
+async fn salesforce_rest_passes_the_conformance_suite() {
+    let ds = Dataset::sample(650);
+    let (mock, clock) = mock_with(ds.clone()).await;
+    let source = std::sync::Arc::new(rest(&mock));
+    let expected = crate::support::ids(&ds, "Account", false);
+    let passed = crate::support::conformance_over_mock(
+        mock,
+        clock,
+        source,
+        "select Id from Account",
+        expected,
+        200,
+    )
+    .await;
+    assert_eq!(passed.len(), 8, "{passed:?}");
 }

@@ -721,3 +721,21 @@ async fn zuora_rest_never_shows_a_credential() {
         assert!(!shown.contains("zuora-rest-token-"), "{shown}");
     }
 }
+
+#[tokio::test]
+async fn zuora_rest_passes_the_conformance_suite() {
+    let ds = Dataset::sample(95);
+    let (mock, clock) = mock_with(ds.clone()).await;
+    let source = std::sync::Arc::new(with_token(&mock));
+    let expected = crate::support::ids(&ds, "Account", false);
+    let passed = crate::support::conformance_over_mock(
+        mock,
+        clock,
+        source,
+        "select Id from Account",
+        expected,
+        10,
+    )
+    .await;
+    assert_eq!(passed.len(), 8, "{passed:?}");
+}

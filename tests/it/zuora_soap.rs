@@ -386,7 +386,7 @@ async fn zuora_soap_query_faults_are_classified() {
         ("selec Id from Account", FaultCode::MalformedQuery),
         ("select Bogus from Account", FaultCode::InvalidField),
         ("select Id from Nope", FaultCode::InvalidType),
-        ("select Account.Name from Contact", FaultCode::InvalidField),
+        ("select Account.Bogus from Contact", FaultCode::InvalidField),
     ] {
         let e = c.query(q).pages().try_next().await.unwrap_err();
         assert_eq!(e.fault().map(|f| &f.code), Some(&code), "{q}: {e}");

@@ -4,12 +4,11 @@
 //! `null`), child subqueries as `{"totalSize", "done", "records"}` (or `null`).
 //! Records are written straight to the body with no intermediate JSON tree.
 
-use super::subquery::ChildQuery;
+use super::subquery::{ChildQuery, ChildRows, page_rows};
 use crate::mock::cursors::ServedPage;
-use crate::mock::dataset::{Dataset, Table, project};
+use crate::mock::dataset::{Dataset, Table};
 use crate::{Record, Value};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use std::collections::HashMap;
 
 /// What a page is cut from: the table and scope of its cursor, and the API
 /// version for the `attributes.url` of each record.
@@ -33,21 +32,8 @@ impl<'a> Projection<'a> {
         next_records_url: Option<String>,
     ) -> PageBody<'a> {
         // The full rows behind the projected records, for ids and object types.
-        let full: Vec<Record> = (start..self.table.len())
-            .filter(|&i| self.include_deleted || !self.table.is_deleted(i))
-            .take(page.records.len())
-            .map(|i| self.table.row(i))
-            .collect();
-        let children = page
-            .records
-            .first()
-            .map(|r| {
-                r.field_names()
-                    .filter_map(ChildQuery::decode)
-                    .filter_map(|q| Children::index(self.dataset, q, self.include_deleted))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let full = page_rows(self.table, start, self.include_deleted, page.records.len());
+        let children = ChildRows::of_page(self.dataset, &page.records, self.include_deleted);
         PageBody {
             total: page.total,
             next_records_url,
@@ -68,7 +54,7 @@ pub(super) struct PageBody<'a> {
     full: Vec<Record>,
     object: String,
     version: String,
-    children: Vec<Children<'a>>,
+    children: Vec<ChildRows<'a>>,
 }
 
 impl Serialize for PageBody<'_> {
@@ -133,7 +119,7 @@ impl Serialize for RecordJson<'_, '_, '_> {
                     .children
                     .iter()
                     .find(|c| c.query == query)
-                    .map(|c| c.list(self.id, self.page));
+                    .map(|c| child_list(c, self.id, self.page));
                 map.serialize_entry(&query.relationship, &list.flatten())?;
                 continue;
             }
@@ -193,48 +179,20 @@ impl Serialize for Attributes<'_> {
     }
 }
 
-/// The child rows of one subquery, indexed by the parent id they point at.
-struct Children<'a> {
-    query: ChildQuery,
-    table: &'a dyn Table,
-    by_parent: HashMap<String, Vec<usize>>,
-}
-
-impl<'a> Children<'a> {
-    fn index(dataset: &'a Dataset, query: ChildQuery, include_deleted: bool) -> Option<Self> {
-        let table = dataset.table(&query.table)?;
-        let mut by_parent: HashMap<String, Vec<usize>> = HashMap::new();
-        for i in 0..table.len() {
-            if !include_deleted && table.is_deleted(i) {
-                continue;
-            }
-            if let Some(parent) = text(table.row(i).get(&query.link)) {
-                by_parent.entry(parent.to_owned()).or_default().push(i);
-            }
-        }
-        Some(Children {
-            query,
-            table,
-            by_parent,
-        })
-    }
-
-    /// The subquery result for one parent, or `None` (written `null`) when it
-    /// has no children.
-    fn list(&self, parent_id: Option<&str>, page: &PageBody<'_>) -> Option<ChildList> {
-        let rows = self.by_parent.get(parent_id?)?;
-        let full: Vec<Record> = rows.iter().map(|&i| self.table.row(i)).collect();
-        let projected = full
-            .iter()
-            .map(|r| project(r, &self.query.fields))
-            .collect();
-        Some(ChildList {
-            object: self.table.name().to_owned(),
-            version: page.version.clone(),
-            full,
-            projected,
-        })
-    }
+/// The subquery result for one parent, or `None` (written `null`) when it has
+/// no children.
+fn child_list(
+    children: &ChildRows<'_>,
+    parent_id: Option<&str>,
+    page: &PageBody<'_>,
+) -> Option<ChildList> {
+    let (full, projected) = children.rows(parent_id)?;
+    Some(ChildList {
+        object: children.table.name().to_owned(),
+        version: page.version.clone(),
+        full,
+        projected,
+    })
 }
 
 /// `{"totalSize": n, "done": true, "records": [...]}` of a child subquery.

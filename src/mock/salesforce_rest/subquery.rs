@@ -5,14 +5,17 @@
 //! `(Contacts|Contact|AccountId|Id,LastName,Account/Name)`: relationship name,
 //! child table, the child field linking to the parent's `Id`, and the child
 //! fields (dots written as `/`, since projection reads dots as paths). The
-//! projection leaves it `null`; the JSON writer expands it into the children.
+//! projection leaves it `null`; the writers (REST JSON, SOAP partner XML)
+//! expand it into the children, found with [`ChildRows`].
 
-use crate::mock::dataset::{Dataset, Table};
+use crate::mock::dataset::{Dataset, Table, project};
 use crate::mock::select::{self, SelectError};
+use crate::{Record, Value};
+use std::collections::HashMap;
 
 /// A decoded child subquery.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ChildQuery {
+pub(in crate::mock) struct ChildQuery {
     /// The relationship name written in the response (`Contacts`).
     pub relationship: String,
     /// The child table (`Contact`).
@@ -53,7 +56,10 @@ impl ChildQuery {
 
 /// Resolves a query to the index of its table in the data set and the field
 /// list for the cursor (child subqueries as pseudo fields, in SELECT order).
-pub(super) fn plan(soql: &str, dataset: &Dataset) -> Result<(usize, Vec<String>), SelectError> {
+pub(in crate::mock) fn plan(
+    soql: &str,
+    dataset: &Dataset,
+) -> Result<(usize, Vec<String>), SelectError> {
     let (items, rest) = match split_select(soql) {
         Some(parts) => parts,
         // Not `select … from …` at the top level: let the parser say why.
@@ -180,6 +186,76 @@ fn is_from_at(bytes: &[u8], i: usize) -> bool {
     let before = i == 0 || bytes.get(i - 1).is_some_and(u8::is_ascii_whitespace);
     let after = bytes.get(i + 4).is_none_or(u8::is_ascii_whitespace);
     word && before && after
+}
+
+/// The full rows behind a page of `n` records cut from raw position `start`
+/// (for ids and object types the projection left out).
+pub(in crate::mock) fn page_rows(
+    table: &dyn Table,
+    start: usize,
+    include_deleted: bool,
+    n: usize,
+) -> Vec<Record> {
+    (start..table.len())
+        .filter(|&i| include_deleted || !table.is_deleted(i))
+        .take(n)
+        .map(|i| table.row(i))
+        .collect()
+}
+
+/// The child rows of one subquery, indexed by the parent id they point at.
+pub(in crate::mock) struct ChildRows<'a> {
+    /// The subquery.
+    pub query: ChildQuery,
+    /// The child table.
+    pub table: &'a dyn Table,
+    by_parent: HashMap<String, Vec<usize>>,
+}
+
+impl<'a> ChildRows<'a> {
+    /// Indexes the child table of `query` (deleted rows only when asked).
+    pub fn index(dataset: &'a Dataset, query: ChildQuery, include_deleted: bool) -> Option<Self> {
+        let table = dataset.table(&query.table)?;
+        let mut by_parent: HashMap<String, Vec<usize>> = HashMap::new();
+        for i in 0..table.len() {
+            if !include_deleted && table.is_deleted(i) {
+                continue;
+            }
+            if let Some(parent) = table.row(i).get(&query.link).and_then(Value::as_str) {
+                by_parent.entry(parent.to_owned()).or_default().push(i);
+            }
+        }
+        Some(ChildRows {
+            query,
+            table,
+            by_parent,
+        })
+    }
+
+    /// Every subquery among a page's fields (the pseudo fields of its records).
+    pub fn of_page(dataset: &'a Dataset, records: &[Record], include_deleted: bool) -> Vec<Self> {
+        records
+            .first()
+            .map(|r| {
+                r.field_names()
+                    .filter_map(ChildQuery::decode)
+                    .filter_map(|q| ChildRows::index(dataset, q, include_deleted))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The full and the projected child rows of one parent; `None` when it
+    /// has none.
+    pub fn rows(&self, parent_id: Option<&str>) -> Option<(Vec<Record>, Vec<Record>)> {
+        let rows = self.by_parent.get(parent_id?)?;
+        let full: Vec<Record> = rows.iter().map(|&i| self.table.row(i)).collect();
+        let projected = full
+            .iter()
+            .map(|r| project(r, &self.query.fields))
+            .collect();
+        Some((full, projected))
+    }
 }
 
 #[cfg(test)]

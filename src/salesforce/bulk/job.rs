@@ -42,22 +42,31 @@ pub(super) async fn create(
         column_delimiter,
         line_ending,
     };
-    let req = api.request(Method::POST, api.jobs_url(&[])?).json(&body);
-    api.json(req).await
+    let url = &api.jobs_url(&[])?;
+    let body = &body;
+    api.authorized(|s| async move {
+        api.json(api.request(&s, Method::POST, url.clone())?.json(body))
+            .await
+    })
+    .await
 }
 
 /// The job's current information.
 pub(super) async fn info(api: &Api, job_id: &str) -> Result<JobInfo> {
-    let req = api.request(Method::GET, api.jobs_url(&[job_id])?);
-    api.json(req).await
+    let url = &api.jobs_url(&[job_id])?;
+    api.authorized(|s| async move { api.json(api.request(&s, Method::GET, url.clone())?).await })
+        .await
 }
 
 /// Asks the server to abort the job.
 pub(super) async fn abort(api: &Api, job_id: &str) -> Result<JobInfo> {
-    let req = api
-        .request(Method::PATCH, api.jobs_url(&[job_id])?)
-        .json(&serde_json::json!({ "state": "Aborted" }));
-    api.json(req).await
+    let url = &api.jobs_url(&[job_id])?;
+    let body = &serde_json::json!({ "state": "Aborted" });
+    api.authorized(|s| async move {
+        api.json(api.request(&s, Method::PATCH, url.clone())?.json(body))
+            .await
+    })
+    .await
 }
 
 /// Waits until the job is `JobComplete`, starting from `job` (already fetched).

@@ -8,6 +8,11 @@
 //! in order, one listing per [`Page`], while the next listing is fetched
 //! alongside. The page size (`batch_size`) is `maxRecords`.
 //!
+//! The token is fixed ([`SalesforceBulkBuilder::access_token`]) or fetched with
+//! OAuth 2.0 client credentials from `{instance}/services/oauth2/token`
+//! ([`SalesforceBulkBuilder::client_credentials`]); every request refused for
+//! its token is sent once more with a new one when the token can be refreshed.
+//!
 //! The [`Cursor`] names the job and the next locator or listing, so a checkpoint
 //! resumes exactly there; results must be read with the API version that created
 //! the job (a 409 becomes [`FaultCode::ApiVersionMismatch`](crate::FaultCode)).
@@ -38,15 +43,17 @@ mod wire;
 use self::job::PollPolicy;
 use self::wire::{JobInfo, ResultPages};
 use super::common;
+use crate::auth::{AuthConfig, AuthProvider, Session, SessionManager, bearer_header};
 use crate::source::BoxFuture;
 use crate::transport::{Http, HttpResponse, excerpt, looks_like_html, same_origin};
 use crate::{
     BackendKind, BatchSizeRange, Capabilities, Cursor, CursorToken, Error, FaultCode, HttpOptions,
-    Page, Query, QuerySource, Result, Secret,
+    Page, Query, QuerySource, Result, Secret, SharedClock,
 };
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
@@ -152,11 +159,11 @@ pub(crate) struct JobMeta {
     api_version: Option<String>,
 }
 
-/// The HTTP side shared by job and results calls: instance, token, version.
+/// The HTTP side shared by job and results calls: instance, session, version.
 pub(crate) struct Api {
     http: Http,
     base: Url,
-    token: Secret,
+    session: SessionManager,
     version: String,
     max_body: usize,
 }
@@ -182,12 +189,27 @@ impl Api {
         Ok(url)
     }
 
-    /// A request with the bearer token.
-    fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
-        self.http
-            .client()
-            .request(method, url)
-            .bearer_auth(self.token.expose())
+    /// A request with the session's bearer token.
+    fn request(
+        &self,
+        session: &Session,
+        method: reqwest::Method,
+        url: Url,
+    ) -> Result<reqwest::RequestBuilder> {
+        Ok(self.http.client().request(method, url).header(
+            reqwest::header::AUTHORIZATION,
+            bearer_header(&session.token)?,
+        ))
+    }
+
+    /// Runs `call` with the session; when the token is refused and can be
+    /// refreshed, runs it once more with a new one.
+    async fn authorized<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(Session) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.session.call(call).await
     }
 
     /// Sends a JSON request and reads the JSON answer (or the service's error).
@@ -248,7 +270,7 @@ impl fmt::Debug for SalesforceBulk {
         f.debug_struct("SalesforceBulk")
             .field("instance_url", &self.api.base.as_str())
             .field("api_version", &self.api.version)
-            .field("access_token", &self.api.token)
+            .field("session", &self.api.session)
             .field("column_delimiter", &self.column_delimiter)
             .field("line_ending", &self.line_ending)
             .field("poll", &self.poll)
@@ -488,7 +510,7 @@ impl QuerySource for SalesforceBulk {
 #[derive(Debug, Clone)]
 pub struct SalesforceBulkBuilder {
     instance_url: Option<String>,
-    access_token: Option<Secret>,
+    credentials: Option<AuthConfig>,
     api_version: String,
     column_delimiter: ColumnDelimiter,
     line_ending: LineEnding,
@@ -505,7 +527,7 @@ impl Default for SalesforceBulkBuilder {
     fn default() -> Self {
         SalesforceBulkBuilder {
             instance_url: None,
-            access_token: None,
+            credentials: None,
             api_version: common::DEFAULT_API_VERSION.to_owned(),
             column_delimiter: ColumnDelimiter::Comma,
             line_ending: LineEnding::Lf,
@@ -527,9 +549,32 @@ impl SalesforceBulkBuilder {
         self
     }
 
-    /// The OAuth access token (sent as `Authorization: Bearer`).
+    /// The OAuth access token (sent as `Authorization: Bearer`). A refused
+    /// token is an [`is_invalid_session`](Error::is_invalid_session) error.
     pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
-        self.access_token = Some(token.into());
+        self.credentials = Some(AuthConfig::Token(token.into()));
+        self
+    }
+
+    /// OAuth 2.0 client credentials: a token is fetched from
+    /// `{instance}/services/oauth2/token` on first use and fetched again, once
+    /// per request, when the instance refuses it. Requests stay on the
+    /// instance set here whatever `instance_url` the answer names.
+    pub fn client_credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> Self {
+        self.credentials = Some(AuthConfig::ClientCredentials {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        });
+        self
+    }
+
+    /// Any other source of bearer tokens.
+    pub fn auth_provider(mut self, provider: Arc<dyn AuthProvider>) -> Self {
+        self.credentials = Some(AuthConfig::Provider(provider));
         self
     }
 
@@ -605,13 +650,18 @@ impl SalesforceBulkBuilder {
                 reason: "SalesforceBulk needs an instance_url".into(),
             }
         })?)?;
-        let token =
-            self.access_token
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| Error::InvalidInput {
-                    what: "access token",
-                    reason: "SalesforceBulk needs an access_token".into(),
-                })?;
+        let provider = self
+            .credentials
+            .ok_or_else(|| Error::InvalidInput {
+                what: "credentials",
+                reason: "SalesforceBulk needs an access token or client credentials".into(),
+            })?
+            .into_provider(
+                KIND,
+                || common::token_url(&base),
+                &self.http,
+                SharedClock::system(),
+            )?;
         let version = common::normalize_version(&self.api_version)?;
         let has_pages = common::major_version(&version) >= RESULT_PAGES_SINCE;
         let parallel = match self.parallel {
@@ -642,7 +692,7 @@ impl SalesforceBulkBuilder {
             api: Api {
                 http: Http::new(KIND, &self.http)?,
                 base,
-                token,
+                session: SessionManager::new(provider, SharedClock::system()),
                 version,
                 max_body: self.http.max_body_bytes,
             },

@@ -7,6 +7,7 @@
 
 use super::wire::ResultPages;
 use super::{Api, JobMeta};
+use crate::auth::Session;
 use crate::transport::{HttpResponse, excerpt, same_origin};
 use crate::{BackendKind, Error, Fault, FaultCode, Record, Result};
 use futures_util::{StreamExt, TryStreamExt};
@@ -31,10 +32,17 @@ pub(super) struct ResultSet {
     pub next: Option<Option<String>>,
 }
 
-/// Fetches and parses one results set from `url`.
+/// Fetches and parses one results set from `url` (sent once more with a new
+/// token if the token is refused and can be refreshed).
 pub(super) async fn fetch_set(api: &Api, job: &JobMeta, url: Url) -> Result<ResultSet> {
+    let url = &url;
+    api.authorized(|s| fetch_set_as(api, job, url.clone(), s))
+        .await
+}
+
+async fn fetch_set_as(api: &Api, job: &JobMeta, url: Url, session: Session) -> Result<ResultSet> {
     let req = api
-        .request(Method::GET, url)
+        .request(&session, Method::GET, url)?
         .header(ACCEPT, "text/csv")
         .header(ACCEPT_ENCODING, "gzip");
     let resp = api.http.send(req).await?;
@@ -110,14 +118,18 @@ pub(super) async fn fetch_set(api: &Api, job: &JobMeta, url: Url) -> Result<Resu
 
 /// Fetches a `resultPages` listing.
 pub(super) async fn listing(api: &Api, job: &JobMeta, url: Url) -> Result<ResultPages> {
-    let req = api
-        .request(Method::GET, url)
-        .header(ACCEPT, "application/json");
-    let resp = api.http.execute(req).await?;
-    if resp.status != 200 {
-        return Err(results_error(api, job, &resp));
-    }
-    api.parse_json(&resp)
+    let url = &url;
+    api.authorized(|s| async move {
+        let req = api
+            .request(&s, Method::GET, url.clone())?
+            .header(ACCEPT, "application/json");
+        let resp = api.http.execute(req).await?;
+        if resp.status != 200 {
+            return Err(results_error(api, job, &resp));
+        }
+        api.parse_json(&resp)
+    })
+    .await
 }
 
 /// Fetches every result URL of a listing, at most `concurrency` at a time, and

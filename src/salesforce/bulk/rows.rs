@@ -39,6 +39,7 @@ pub(crate) fn parse(reader: impl Read, delimiter: u8, object: Option<&str>) -> R
         .from_reader(QuoteCount {
             inner: reader,
             quotes: 0,
+            last: None,
         });
     let header = match rdr.byte_headers() {
         Ok(h) => h
@@ -72,13 +73,24 @@ pub(crate) fn parse(reader: impl Read, delimiter: u8, object: Option<&str>) -> R
             "results CSV ends inside a quoted field (unbalanced quotes)",
         ));
     }
+    // Every row, the last included, ends with the line ending; a body that
+    // stops elsewhere was cut short, possibly inside an unquoted value the csv
+    // crate would read as a shorter one.
+    if rdr.get_ref().last.is_some_and(|b| b != b'\n' && b != b'\r') {
+        return Err(Error::truncated(
+            KIND,
+            "results CSV does not end with a line break (cut short?)",
+        ));
+    }
     Ok(Rows { header, records })
 }
 
-/// Counts the quote characters passing through, to spot a dangling quote.
+/// Counts the quote characters passing through, to spot a dangling quote,
+/// and keeps the last byte, to spot a body that stops mid-row.
 struct QuoteCount<R> {
     inner: R,
     quotes: u64,
+    last: Option<u8>,
 }
 
 impl<R: Read> Read for QuoteCount<R> {
@@ -86,6 +98,9 @@ impl<R: Read> Read for QuoteCount<R> {
         let n = self.inner.read(buf)?;
         let read = buf.get(..n).unwrap_or_default();
         self.quotes += read.iter().map(|&b| u64::from(b == b'"')).sum::<u64>();
+        if let Some(&b) = read.last() {
+            self.last = Some(b);
+        }
         Ok(n)
     }
 }
@@ -332,6 +347,24 @@ mod tests {
     fn invalid_utf8_is_a_protocol_error_not_a_lossy_value() {
         let e = parse(&b"Id,Name\n1,\xff\xfe\n"[..], b',', None).unwrap_err();
         assert!(e.to_string().contains("not valid UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn a_body_cut_after_a_delimiter_or_inside_an_unquoted_value_is_truncated() {
+        // Found by the malformed-input property test: these parse as shorter,
+        // well-formed rows unless the missing line ending is noticed.
+        for cut in ["\"Id\",\"Name\"\n\"1\",", "Id,Email\n1,a@exa"] {
+            let e = rows(cut).unwrap_err();
+            assert!(e.is_retryable(), "{cut:?}: {e}");
+            assert!(e.to_string().contains("line break"), "{e}");
+        }
+        assert_eq!(
+            rows("Id,Email\r\n1,a@example.com\r\n")
+                .unwrap()
+                .records
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -6,6 +6,11 @@
 //! 15 idle minutes, the classic limit; from API 56.0 Salesforce keeps them up to
 //! 2 days, so raise [`SalesforceRestBuilder::idle_limit`] when your org does.
 //!
+//! The token is fixed ([`SalesforceRestBuilder::access_token`]) or fetched with
+//! OAuth 2.0 client credentials from `{instance}/services/oauth2/token`
+//! ([`SalesforceRestBuilder::client_credentials`]); a refused token that can be
+//! refreshed is fetched again once and the same page asked for again.
+//!
 //! ```no_run
 //! # async fn f() -> querymore::Result<()> {
 //! use querymore::{Client, SalesforceRest};
@@ -24,15 +29,16 @@
 pub(crate) mod parse;
 mod wire;
 
+use crate::auth::{AuthConfig, AuthProvider, SessionManager, bearer_header};
 use crate::salesforce::common::{self, DEFAULT_API_VERSION};
 use crate::source::BoxFuture;
 use crate::transport::{Http, HttpResponse};
 use crate::{
     BackendKind, BatchSizeRange, Capabilities, Cursor, CursorToken, Error, HttpOptions, Page,
-    Query, QuerySource, Result, Scope, Secret,
+    Query, QuerySource, Result, Scope, Secret, SharedClock,
 };
 use chrono::TimeDelta;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION};
 use std::fmt;
 use std::sync::Arc;
 use url::Url;
@@ -61,7 +67,7 @@ pub struct SalesforceRest {
 struct Inner {
     http: Http,
     instance: Url,
-    authorization: HeaderValue,
+    session: SessionManager,
     version: String,
     idle_limit: Option<TimeDelta>,
 }
@@ -72,7 +78,7 @@ impl fmt::Debug for SalesforceRest {
             .field("instance_url", &self.inner.instance.as_str())
             .field("api_version", &self.inner.version)
             .field("idle_limit", &self.inner.idle_limit)
-            .field("access_token", &"[REDACTED]")
+            .field("session", &self.inner.session)
             .finish()
     }
 }
@@ -112,20 +118,28 @@ impl SalesforceRest {
         Ok(url)
     }
 
-    /// Sends one GET with the bearer token and the page-size hint, and reads the page.
+    /// Sends one GET with the bearer token and the page-size hint, and reads the
+    /// page; a refused token that can be refreshed is replaced once and the
+    /// same GET sent again.
     async fn fetch(&self, url: Url, batch_size: Option<u32>) -> Result<Page> {
-        let mut req = self
-            .inner
-            .http
-            .client()
-            .get(url)
-            .header(AUTHORIZATION, self.inner.authorization.clone())
-            .header(ACCEPT, "application/json");
-        if let Some(n) = batch_size {
-            req = req.header(QUERY_OPTIONS, format!("batchSize={n}"));
-        }
-        let resp = self.inner.http.execute(req).await?;
-        self.page_from(&resp)
+        let url = &url;
+        self.inner
+            .session
+            .call(|session| async move {
+                let mut req = self
+                    .inner
+                    .http
+                    .client()
+                    .get(url.clone())
+                    .header(AUTHORIZATION, bearer_header(&session.token)?)
+                    .header(ACCEPT, "application/json");
+                if let Some(n) = batch_size {
+                    req = req.header(QUERY_OPTIONS, format!("batchSize={n}"));
+                }
+                let resp = self.inner.http.execute(req).await?;
+                self.page_from(&resp)
+            })
+            .await
     }
 
     /// Turns a response into a page, or into the error it carries.
@@ -210,7 +224,7 @@ impl QuerySource for SalesforceRest {
 #[must_use]
 pub struct SalesforceRestBuilder {
     instance_url: Option<String>,
-    access_token: Option<Secret>,
+    credentials: Option<AuthConfig>,
     api_version: Option<String>,
     idle_limit: Option<Option<TimeDelta>>,
     http: HttpOptions,
@@ -220,7 +234,7 @@ impl fmt::Debug for SalesforceRestBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SalesforceRestBuilder")
             .field("instance_url", &self.instance_url)
-            .field("access_token", &self.access_token)
+            .field("credentials", &self.credentials)
             .field("api_version", &self.api_version)
             .field("idle_limit", &self.idle_limit)
             .field("http", &self.http)
@@ -229,7 +243,8 @@ impl fmt::Debug for SalesforceRestBuilder {
 }
 
 impl SalesforceRestBuilder {
-    /// Reads `SALESFORCE_INSTANCE_URL`, `SALESFORCE_ACCESS_TOKEN` and
+    /// Reads `SALESFORCE_INSTANCE_URL`, `SALESFORCE_ACCESS_TOKEN` (or
+    /// `SALESFORCE_CLIENT_ID` and `SALESFORCE_CLIENT_SECRET`) and
     /// `SALESFORCE_API_VERSION` from the environment (unset ones stay unset).
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -238,7 +253,7 @@ impl SalesforceRestBuilder {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         SalesforceRestBuilder {
             instance_url: lookup("SALESFORCE_INSTANCE_URL"),
-            access_token: lookup("SALESFORCE_ACCESS_TOKEN").map(Secret::from),
+            credentials: common::credentials_from(&lookup),
             api_version: lookup("SALESFORCE_API_VERSION"),
             ..SalesforceRestBuilder::default()
         }
@@ -251,8 +266,32 @@ impl SalesforceRestBuilder {
     }
 
     /// The OAuth access token (session id), sent as `Authorization: Bearer`.
+    /// A refused token is an [`is_invalid_session`](Error::is_invalid_session) error.
     pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
-        self.access_token = Some(token.into());
+        self.credentials = Some(AuthConfig::Token(token.into()));
+        self
+    }
+
+    /// OAuth 2.0 client credentials: a token is fetched from
+    /// `{instance}/services/oauth2/token` (the My Domain host) on first use and
+    /// fetched again, once per request, when the instance refuses it. The
+    /// `instance_url` in the answer is not followed: requests stay on the
+    /// instance set here.
+    pub fn client_credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> Self {
+        self.credentials = Some(AuthConfig::ClientCredentials {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        });
+        self
+    }
+
+    /// Any other source of bearer tokens.
+    pub fn auth_provider(mut self, provider: Arc<dyn AuthProvider>) -> Self {
+        self.credentials = Some(AuthConfig::Provider(provider));
         self
     }
 
@@ -285,26 +324,25 @@ impl SalesforceRestBuilder {
                 reason: "SalesforceRest needs an instance URL".into(),
             }
         })?)?;
-        let token =
-            self.access_token
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| Error::InvalidInput {
-                    what: "access token",
-                    reason: "SalesforceRest needs an access token".into(),
-                })?;
-        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-            .map_err(|_| Error::InvalidInput {
-                what: "access token",
-                reason: "the token holds characters not allowed in an HTTP header".into(),
-            })?;
-        authorization.set_sensitive(true);
+        let provider = self
+            .credentials
+            .ok_or_else(|| Error::InvalidInput {
+                what: "credentials",
+                reason: "SalesforceRest needs an access token or client credentials".into(),
+            })?
+            .into_provider(
+                KIND,
+                || common::token_url(&instance),
+                &self.http,
+                SharedClock::system(),
+            )?;
         let version =
             common::normalize_version(self.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION))?;
         Ok(SalesforceRest {
             inner: Arc::new(Inner {
                 http: Http::new(KIND, &self.http)?,
                 instance,
-                authorization,
+                session: SessionManager::new(provider, SharedClock::system()),
                 version,
                 idle_limit: self.idle_limit.unwrap_or(Some(DEFAULT_IDLE_LIMIT)),
             }),

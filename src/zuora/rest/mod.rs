@@ -19,22 +19,21 @@
 //! locator's query id, so a cursor resumed by another `ZuoraRest` value (after a
 //! restart, say) yields records without an object type.
 
-mod auth;
-mod parse;
+pub(crate) mod parse;
 mod wire;
 
-use self::auth::{Auth, Credentials};
 use self::parse::{Action, ParsedPage, object_type_of, parse_response};
 use self::wire::{Conf, QueryMoreRequest, QueryRequest};
+use crate::auth::{AuthConfig, AuthProvider, Session, SessionManager, bearer_header};
 use crate::source::BoxFuture;
-use crate::transport::{Http, HttpResponse};
+use crate::transport::Http;
 use crate::{
     BackendKind, Capabilities, Clock, Cursor, CursorToken, Error, HttpOptions, Page, Query,
     QuerySource, Result, Scope, Secret, SharedClock,
 };
 use bytes::Bytes;
 use chrono::TimeDelta;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use url::Url;
@@ -71,7 +70,7 @@ struct Inner {
     query_more_url: Url,
     wsdl_version: Option<String>,
     idle_limit: Option<TimeDelta>,
-    auth: Auth,
+    session: SessionManager,
     objects: ObjectTypes,
 }
 
@@ -81,27 +80,22 @@ impl ZuoraRest {
         ZuoraRestBuilder::default()
     }
 
+    /// Sends an action with the session's token and reads the page; a refused
+    /// token that can be refreshed is replaced once and the same action sent again.
     async fn fetch(&self, action: Action, body: Bytes, object: Option<&str>) -> Result<ParsedPage> {
-        let resp = self.post(action, body).await?;
-        parse_response(&resp, action, object)
+        self.inner
+            .session
+            .call(|session| self.send(action, body.clone(), session, object))
+            .await
     }
 
-    /// Sends an action with the current token; a 401 with client credentials
-    /// fetches a new token and sends it once more.
-    async fn post(&self, action: Action, body: Bytes) -> Result<HttpResponse> {
-        let inner = &*self.inner;
-        let token = inner.auth.token(&inner.http).await?;
-        let resp = self.send(action, body.clone(), &token).await?;
-        if resp.status != 401 || !inner.auth.can_refresh() {
-            return Ok(resp);
-        }
-        tracing::debug!(backend = %KIND, "token refused; fetching a new one");
-        inner.auth.invalidate(&token).await;
-        let token = inner.auth.token(&inner.http).await?;
-        self.send(action, body, &token).await
-    }
-
-    async fn send(&self, action: Action, body: Bytes, token: &Secret) -> Result<HttpResponse> {
+    async fn send(
+        &self,
+        action: Action,
+        body: Bytes,
+        session: Session,
+        object: Option<&str>,
+    ) -> Result<ParsedPage> {
         let inner = &*self.inner;
         let url = match action {
             Action::Query => &inner.query_url,
@@ -111,14 +105,15 @@ impl ZuoraRest {
             .http
             .client()
             .post(url.clone())
-            .bearer_auth(token.expose())
+            .header(AUTHORIZATION, bearer_header(&session.token)?)
             .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "application/json")
             .body(body);
         if let Some(v) = &inner.wsdl_version {
             req = req.header(WSDL_VERSION_HEADER, v);
         }
-        inner.http.execute(req).await
+        let resp = inner.http.execute(req).await?;
+        parse_response(&resp, action, object)
     }
 
     fn page(&self, parsed: ParsedPage) -> Page {
@@ -238,7 +233,7 @@ impl ObjectTypes {
 #[must_use]
 pub struct ZuoraRestBuilder {
     base_url: Option<String>,
-    credentials: Option<Credentials>,
+    credentials: Option<AuthConfig>,
     wsdl_version: Option<String>,
     idle_limit: Option<TimeDelta>,
     http: HttpOptions,
@@ -269,7 +264,7 @@ impl ZuoraRestBuilder {
     /// A bearer token obtained elsewhere. A refused token is an
     /// [`is_invalid_session`](Error::is_invalid_session) error.
     pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
-        self.credentials = Some(Credentials::Static(token.into()));
+        self.credentials = Some(AuthConfig::Token(token.into()));
         self
     }
 
@@ -281,10 +276,17 @@ impl ZuoraRestBuilder {
         client_id: impl Into<String>,
         client_secret: impl Into<Secret>,
     ) -> Self {
-        self.credentials = Some(Credentials::ClientCredentials {
+        self.credentials = Some(AuthConfig::ClientCredentials {
             client_id: client_id.into(),
             client_secret: client_secret.into(),
         });
+        self
+    }
+
+    /// Any other source of bearer tokens; its tokens are refreshed once when
+    /// refused if [`AuthProvider::can_refresh`] says so.
+    pub fn auth_provider(mut self, provider: Arc<dyn AuthProvider>) -> Self {
+        self.credentials = Some(AuthConfig::Provider(provider));
         self
     }
 
@@ -321,24 +323,6 @@ impl ZuoraRestBuilder {
             what: "credentials",
             reason: "set an access token or client credentials".into(),
         })?;
-        match &credentials {
-            Credentials::Static(t) if t.expose().trim().is_empty() => {
-                return Err(Error::InvalidInput {
-                    what: "credentials",
-                    reason: "the access token is empty".into(),
-                });
-            }
-            Credentials::ClientCredentials {
-                client_id,
-                client_secret,
-            } if client_id.trim().is_empty() || client_secret.is_empty() => {
-                return Err(Error::InvalidInput {
-                    what: "credentials",
-                    reason: "the client id or client secret is empty".into(),
-                });
-            }
-            _ => {}
-        }
         if let Some(v) = &self.wsdl_version
             && (v.is_empty() || !v.chars().all(|c| c.is_ascii_digit() || c == '.'))
         {
@@ -353,7 +337,12 @@ impl ZuoraRestBuilder {
                 reason: e.to_string(),
             })
         };
-        let token_url = join("oauth/token")?;
+        let provider = credentials.into_provider(
+            KIND,
+            || join("oauth/token"),
+            &self.http,
+            self.clock.clone(),
+        )?;
         Ok(ZuoraRest {
             inner: Arc::new(Inner {
                 http: Http::new(KIND, &self.http)?,
@@ -361,7 +350,7 @@ impl ZuoraRestBuilder {
                 query_more_url: join(Action::QueryMore.path())?,
                 wsdl_version: self.wsdl_version,
                 idle_limit: self.idle_limit,
-                auth: Auth::new(credentials, token_url, self.clock),
+                session: SessionManager::new(provider, self.clock),
                 objects: ObjectTypes::default(),
             }),
         })

@@ -1,6 +1,7 @@
 //! Pure parsers for the Zuora REST query actions: a response (status, headers,
-//! body) becomes a page or a typed [`Error`]; the OAuth token response becomes a
-//! token. No I/O here, so every bad-input case is unit-tested with plain bytes.
+//! body) becomes a page or a typed [`Error`]. No I/O here, so every bad-input
+//! case is unit-tested with plain bytes. (The OAuth token response is read by
+//! the shared [`ClientCredentials`](crate::auth::ClientCredentials).)
 //!
 //! Error mapping:
 //! - 400 `{"FaultCode", "FaultMessage"}` is a [`Fault`] classified by its code.
@@ -15,10 +16,9 @@
 //!   that contradicts itself is an [`Error::Protocol`]; a body cut short is a
 //!   retryable one.
 
-use super::wire::{FaultResponse, MessageResponse, QueryResponse, TokenError, TokenResponse};
+use super::wire::{FaultResponse, MessageResponse, QueryResponse};
 use crate::transport::{HttpResponse, excerpt, looks_like_html};
-use crate::{BackendKind, Error, Fault, FaultCode, Record, Result, Secret};
-use chrono::TimeDelta;
+use crate::{BackendKind, Error, Fault, FaultCode, Record, Result};
 
 const KIND: BackendKind = BackendKind::ZuoraRest;
 
@@ -52,15 +52,6 @@ pub(crate) struct ParsedPage {
     pub size: Option<u64>,
 }
 
-/// A token from the OAuth endpoint.
-#[derive(Debug)]
-pub(crate) struct TokenGrant {
-    /// The bearer token.
-    pub access_token: Secret,
-    /// How long it lives, when the server said.
-    pub expires_in: Option<TimeDelta>,
-}
-
 /// A `query` / `queryMore` response: the page on 2xx, the typed error otherwise.
 /// Records get `object_type` when it is known.
 pub(crate) fn parse_response(
@@ -78,7 +69,7 @@ pub(crate) fn parse_response(
 /// The body of a 200 answer. `done` must be present and agree with the
 /// presence of `queryLocator` (absent, `null` or empty on the last page).
 pub(crate) fn parse_page(body: &[u8], object_type: Option<&str>) -> Result<ParsedPage> {
-    let wire: QueryResponse = serde_json::from_slice(body).map_err(|e| json_error(&e, true))?;
+    let wire: QueryResponse = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
     let query_locator = wire.query_locator.filter(|l| !l.is_empty());
     match (wire.done, &query_locator) {
         (None, _) => return Err(Error::protocol(KIND, "the response has no `done` field")),
@@ -132,18 +123,17 @@ pub(crate) fn error_from_response(resp: &HttpResponse, action: Action) -> Error 
         }
         return fault.into();
     }
-    status_error(resp, FaultCode::InvalidSession)
+    status_error(resp)
 }
 
 /// A non-2xx answer without a `FaultResponse`: the body's `message` (and numeric
-/// `code`, if any) or an excerpt, classified by status. `on_401` is how a bare
-/// 401 reads (an invalid session for the actions, a refused login for the token
-/// endpoint).
-fn status_error(resp: &HttpResponse, on_401: FaultCode) -> Error {
+/// `code`, if any) or an excerpt, classified by status (a bare 401 is an
+/// invalid session).
+fn status_error(resp: &HttpResponse) -> Error {
     let status = resp.status;
     let html = is_html(&resp.body);
     let (raw, code) = match status {
-        401 => ("INVALID_SESSION", Some(on_401)),
+        401 => ("INVALID_SESSION", Some(FaultCode::InvalidSession)),
         429 => (
             "REQUEST_EXCEEDED_LIMIT",
             Some(FaultCode::RequestLimitExceeded),
@@ -184,51 +174,6 @@ fn status_error(resp: &HttpResponse, on_401: FaultCode) -> Error {
     fault.into()
 }
 
-/// The OAuth token endpoint's answer. Error messages never quote the body of a
-/// 2xx answer, since it may hold the token.
-pub(crate) fn parse_token_response(resp: &HttpResponse) -> Result<TokenGrant> {
-    if !(200..300).contains(&resp.status) {
-        return Err(token_error(resp));
-    }
-    require_json(resp)?;
-    let wire: TokenResponse =
-        serde_json::from_slice(&resp.body).map_err(|e| json_error(&e, false))?;
-    let access_token = wire
-        .access_token
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| Error::protocol(KIND, "the token response has no `access_token`"))?;
-    Ok(TokenGrant {
-        access_token: Secret::new(access_token),
-        expires_in: wire
-            .expires_in
-            .and_then(|s| TimeDelta::try_seconds(s.max(0))),
-    })
-}
-
-/// A refused token request: the OAuth `{"error", "error_description"}` as a
-/// fault (a refused client is [`FaultCode::InvalidLogin`]), or by status.
-fn token_error(resp: &HttpResponse) -> Error {
-    if let Ok(TokenError {
-        error: Some(code),
-        error_description,
-    }) = serde_json::from_slice(&resp.body)
-    {
-        let refused = resp.status == 401
-            || matches!(
-                code.as_str(),
-                "invalid_client" | "invalid_grant" | "unauthorized_client"
-            );
-        let mut fault = Fault::new(KIND, code, error_description.unwrap_or_default())
-            .with_status(resp.status)
-            .with_retry_after(resp.retry_after());
-        if refused {
-            fault = fault.with_code(FaultCode::InvalidLogin);
-        }
-        return fault.into();
-    }
-    status_error(resp, FaultCode::InvalidLogin)
-}
-
 /// Refuses an HTML page or a body that is not declared as JSON.
 fn require_json(resp: &HttpResponse) -> Result<()> {
     if is_html(&resp.body) {
@@ -255,8 +200,8 @@ fn is_html(body: &[u8]) -> bool {
 }
 
 /// A JSON error: a body that ends early is a retryable truncation; anything
-/// else is malformed. `quote` allows serde's message (which may quote a value).
-fn json_error(e: &serde_json::Error, quote: bool) -> Error {
+/// else is malformed.
+fn json_error(e: &serde_json::Error) -> Error {
     if e.is_eof() {
         return Error::truncated(
             KIND,
@@ -267,18 +212,7 @@ fn json_error(e: &serde_json::Error, quote: bool) -> Error {
             ),
         );
     }
-    if quote {
-        Error::protocol(KIND, format!("not a valid query response: {e}"))
-    } else {
-        Error::protocol(
-            KIND,
-            format!(
-                "not a valid token response (line {}, column {})",
-                e.line(),
-                e.column()
-            ),
-        )
-    }
+    Error::protocol(KIND, format!("not a valid query response: {e}"))
 }
 
 /// The object named after `from` in a ZOQL query (`select Id from Account` →
@@ -585,65 +519,6 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "zuora-rest fault HTTP_400: bad request (HTTP 400)"
-        );
-    }
-
-    #[test]
-    fn token_responses() {
-        let grant = parse_token_response(&resp(
-            200,
-            JSON,
-            r#"{"access_token": "tok-123", "token_type": "bearer", "expires_in": 3599, "scope": "user.1", "jti": "j"}"#,
-        ))
-        .unwrap();
-        assert_eq!(grant.access_token.expose(), "tok-123");
-        assert_eq!(grant.expires_in, Some(TimeDelta::seconds(3599)));
-        assert!(!format!("{grant:?}").contains("tok-123"));
-        let no_expiry = parse_token_response(&resp(200, JSON, r#"{"access_token": "t"}"#)).unwrap();
-        assert_eq!(no_expiry.expires_in, None);
-
-        for bad in [r#"{"token_type": "bearer"}"#, r#"{"access_token": "  "}"#] {
-            let e = parse_token_response(&resp(200, JSON, bad)).unwrap_err();
-            assert!(protocol_message(&e).contains("no `access_token`"), "{e}");
-        }
-        // A malformed body is reported without quoting it: it may hold the token.
-        let e = parse_token_response(&resp(
-            200,
-            JSON,
-            r#"{"access_token": "sekrit-tok", "expires_in": "sekrit-2"}"#,
-        ))
-        .unwrap_err();
-        assert!(!e.to_string().contains("sekrit"), "{e}");
-        let e =
-            parse_token_response(&resp(200, JSON, r#"{"access_token": "sekrit-tok""#)).unwrap_err();
-        assert!(e.is_retryable() && !e.to_string().contains("sekrit"), "{e}");
-        let e = parse_token_response(&resp(200, "text/html", "<html>login</html>")).unwrap_err();
-        assert!(protocol_message(&e).contains("HTML"), "{e}");
-    }
-
-    #[test]
-    fn refused_token_requests_are_typed() {
-        let e = parse_token_response(&resp(
-            401,
-            JSON,
-            r#"{"error": "invalid_client", "error_description": "Bad client credentials"}"#,
-        ))
-        .unwrap_err();
-        let f = e.fault().unwrap();
-        assert_eq!(f.code, FaultCode::InvalidLogin);
-        assert_eq!(
-            e.to_string(),
-            "zuora-rest fault invalid_client: Bad client credentials (HTTP 401)"
-        );
-        let e = parse_token_response(&resp(401, "text/plain", "")).unwrap_err();
-        assert_eq!(e.fault().unwrap().code, FaultCode::InvalidLogin);
-        let e = parse_token_response(&resp(503, "text/plain", "")).unwrap_err();
-        assert!(e.is_retryable());
-        let e = parse_token_response(&resp(400, JSON, r#"{"error": "unsupported_grant_type"}"#))
-            .unwrap_err();
-        assert_eq!(
-            e.fault().unwrap().code,
-            FaultCode::Other("unsupported_grant_type".into())
         );
     }
 

@@ -1,5 +1,5 @@
-//! The JSON bodies of the Zuora REST query actions and the OAuth token endpoint,
-//! as private serde structs (field names exactly as on the wire).
+//! The JSON bodies of the Zuora REST query actions, as private serde structs
+//! (field names exactly as on the wire).
 
 use crate::Record;
 use serde::{Deserialize, Serialize};
@@ -67,21 +67,4 @@ pub(crate) struct MessageResponse {
     #[serde(default)]
     pub code: Option<serde_json::Value>,
     pub message: Option<String>,
-}
-
-/// The OAuth token endpoint's answer. `token_type` ("bearer"), `scope` and
-/// `jti` are not used.
-#[derive(Deserialize)]
-pub(crate) struct TokenResponse {
-    pub access_token: Option<String>,
-    #[serde(default)]
-    pub expires_in: Option<i64>,
-}
-
-/// The OAuth error body: `{"error", "error_description"}`.
-#[derive(Debug, Deserialize)]
-pub(crate) struct TokenError {
-    pub error: Option<String>,
-    #[serde(default)]
-    pub error_description: Option<String>,
 }

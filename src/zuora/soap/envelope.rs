@@ -4,61 +4,22 @@
 //! is escaped by the writer.
 
 use super::API_NS;
-use crate::Secret;
-use crate::xml::writer::{ApiNs, Element, request_envelope};
+use crate::xml::writer::{ApiNs, Calls};
 
-/// The API namespace and the prefix the requests write it with.
-pub(crate) const API: ApiNs<'static> = ApiNs {
-    prefix: "api",
-    uri: API_NS,
+/// The API namespace and the prefix the requests write it with; the session
+/// goes in `SessionHeader/session`.
+pub(crate) static CALLS: Calls = Calls {
+    ns: ApiNs {
+        prefix: "api",
+        uri: API_NS,
+    },
+    session_field: "session",
 };
-
-/// `login(username, password)`: no headers.
-pub(crate) fn login_envelope(username: &str, password: &Secret) -> Vec<u8> {
-    let body = Element::parent(
-        "login",
-        vec![
-            Element::leaf("username", username),
-            Element::leaf("password", password.expose()),
-        ],
-    );
-    request_envelope(API, &[], &body)
-}
-
-/// `query(queryString)` with `SessionHeader` and, when a batch size is set,
-/// `QueryOptions/batchSize`.
-pub(crate) fn query_envelope(session: &Secret, query: &str, batch_size: Option<u32>) -> Vec<u8> {
-    let body = Element::parent("query", vec![Element::leaf("queryString", query)]);
-    request_envelope(API, &headers(session, batch_size), &body)
-}
-
-/// `queryMore(queryLocator)` with the same headers as `query`.
-pub(crate) fn query_more_envelope(
-    session: &Secret,
-    locator: &str,
-    batch_size: Option<u32>,
-) -> Vec<u8> {
-    let body = Element::parent("queryMore", vec![Element::leaf("queryLocator", locator)]);
-    request_envelope(API, &headers(session, batch_size), &body)
-}
-
-fn headers(session: &Secret, batch_size: Option<u32>) -> Vec<Element<'_>> {
-    let mut headers = vec![Element::parent(
-        "SessionHeader",
-        vec![Element::leaf("session", session.expose())],
-    )];
-    if let Some(n) = batch_size {
-        headers.push(Element::parent(
-            "QueryOptions",
-            vec![Element::leaf("batchSize", n.to_string())],
-        ));
-    }
-    headers
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Secret;
 
     fn text(bytes: Vec<u8>) -> String {
         String::from_utf8(bytes).unwrap()
@@ -66,7 +27,8 @@ mod tests {
 
     #[test]
     fn query_escapes_the_query_text() {
-        let s = text(query_envelope(
+        let s = text(CALLS.query(
+            "query",
             &Secret::new("s"),
             "select Id from Account where Name = 'AT&T' and Balance < 5",
             None,
@@ -83,7 +45,7 @@ mod tests {
 
     #[test]
     fn batch_size_goes_in_query_options_after_the_session_header() {
-        let s = text(query_more_envelope(&Secret::new("s&1"), "abc-50", Some(0)));
+        let s = text(CALLS.query_more(&Secret::new("s&1"), "abc-50", Some(0)));
         assert!(
             s.contains(
                 "<soapenv:Header><api:SessionHeader><api:session>s&amp;1</api:session>\
@@ -102,7 +64,7 @@ mod tests {
 
     #[test]
     fn login_has_no_header_and_escapes_the_password() {
-        let s = text(login_envelope("u@x.test", &Secret::new("p<w>&\"d")));
+        let s = text(CALLS.login("u@x.test", &Secret::new("p<w>&\"d")));
         assert!(!s.contains("Header"), "{s}");
         assert!(
             s.contains("<api:password>p&lt;w&gt;&amp;&quot;d</api:password>"),

@@ -1,9 +1,12 @@
 //! The Zuora SOAP API backend (`login`, `query`, `queryMore`):
 //! [`ZuoraSoap`], its builder, and its [`QuerySource`] implementation.
 //!
-//! Requests are built by the pure functions in `envelope`, responses read by
-//! the pure parsers in `parse`; this module holds the session (given, or from
-//! a lazy `login` whose `ServerUrl` is then used) and the HTTP calls.
+//! It is the first dialect of the SOAP plumbing in the crate-private `xml` module, next to
+//! the Salesforce partner API's: requests are built by the pure functions in
+//! `envelope`, responses read by the pure parsers in `parse`, and the HTTP
+//! calls and the session (given, or from a lazy `login` whose `ServerUrl` is
+//! then used) go through the shared SOAP caller — a refused session is
+//! replaced by one new login and the same call (same locator) made again.
 
 pub(crate) mod envelope;
 pub(crate) mod parse;
@@ -11,18 +14,10 @@ pub(crate) mod parse;
 mod wsdl_check;
 
 use crate::source::BoxFuture;
-use crate::transport::{Http, HttpResponse, same_origin};
-use crate::{
-    BackendKind, Capabilities, Cursor, Error, HttpOptions, Page, Query, QuerySource, Result, Scope,
-    Secret,
-};
-use chrono::TimeDelta;
-use envelope::{login_envelope, query_envelope, query_more_envelope};
-use parse::QueryOp;
-use reqwest::header::CONTENT_TYPE;
-use std::fmt;
-use std::sync::Arc;
-use url::Url;
+use crate::xml::session::{QueryCall, soap_backend};
+use crate::{BackendKind, Capabilities, Cursor, Error, Page, Query, QuerySource, Result, Scope};
+use envelope::CALLS;
+use parse::DIALECT;
 
 /// `http://api.zuora.com/`: operations, headers, `QueryResult`, `LoginResult`.
 pub(crate) const API_NS: &str = "http://api.zuora.com/";
@@ -33,193 +28,42 @@ pub(crate) const FAULT_NS: &str = "http://fault.api.zuora.com/";
 
 const KIND: BackendKind = BackendKind::ZuoraSoap;
 
-/// A Zuora SOAP API endpoint (`https://<host>/apps/services/a/<version>`), paged
-/// with `query` and `queryMore`. Cheap to clone.
-///
-/// ```no_run
-/// # async fn f() -> querymore::Result<()> {
-/// use querymore::{Client, Record, ZuoraSoap};
-/// let zuora = ZuoraSoap::builder()
-///     .endpoint("https://apisandbox.zuora.com/apps/services/a/78.0")
-///     .credentials("user@example.com", "password")
-///     .build()?;
-/// let mut accounts = Client::new(zuora)
-///     .query("select Id, Name from Account")
-///     .batch_size(500)
-///     .records::<Record>();
-/// while let Some(account) = accounts.try_next().await? {
-///     println!("{account:?}");
-/// }
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct ZuoraSoap {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    endpoint: Url,
-    credentials: Option<Credentials>,
-    allow_origin_change: bool,
-    idle_limit: Option<TimeDelta>,
-    http: Http,
-    /// The session in use and where to send calls with it; `None` until login.
-    session: tokio::sync::Mutex<Option<Session>>,
-}
-
-struct Credentials {
-    username: String,
-    password: Secret,
-}
-
-#[derive(Clone)]
-struct Session {
-    id: Secret,
-    url: Url,
-}
-
-impl fmt::Debug for ZuoraSoap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let i = &self.inner;
-        f.debug_struct("ZuoraSoap")
-            .field("endpoint", &display_url(&i.endpoint))
-            .field("login", &i.credentials.is_some())
-            .field("idle_limit", &i.idle_limit)
-            .finish_non_exhaustive()
+soap_backend! {
+    /// A Zuora SOAP API endpoint (`https://<host>/apps/services/a/<version>`), paged
+    /// with `query` and `queryMore`. Cheap to clone.
+    ///
+    /// ```no_run
+    /// # async fn f() -> querymore::Result<()> {
+    /// use querymore::{Client, Record, ZuoraSoap};
+    /// let zuora = ZuoraSoap::builder()
+    ///     .endpoint("https://apisandbox.zuora.com/apps/services/a/78.0")
+    ///     .credentials("user@example.com", "password")
+    ///     .build()?;
+    /// let mut accounts = Client::new(zuora)
+    ///     .query("select Id, Name from Account")
+    ///     .batch_size(500)
+    ///     .records::<Record>();
+    /// while let Some(account) = accounts.try_next().await? {
+    ///     println!("{account:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ZuoraSoap;
+    /// Settings for a [`ZuoraSoap`]: setters never fail, [`ZuoraSoapBuilder::build`] checks.
+    ZuoraSoapBuilder {
+        idle_limit: crate::zuora::IDLE_LIMIT,
+        dialect: DIALECT,
+        calls: CALLS,
+        read: parse::query_response,
+        name: "Zuora SOAP",
+        endpoint: "The SOAP endpoint, e.g. `https://apisandbox.zuora.com/apps/services/a/78.0`.",
+        session: "An existing session id, sent in `SessionHeader/session` to the endpoint; \
+                  with credentials too, it is used until refused.",
+        credentials: "A username and password: `login` runs on first use (and again when the \
+                      session is refused), and its `ServerUrl` receives the calls that follow.",
+        origin: "Follow a login `ServerUrl` on another origin than the endpoint (default off: \
+                 the session would be sent to a host you did not name).",
     }
-}
-
-/// A URL without user info, query or fragment: safe to print.
-fn display_url(url: &Url) -> String {
-    format!("{}{}", url.origin().ascii_serialization(), url.path())
-}
-
-impl ZuoraSoap {
-    /// A builder: set the endpoint and a session or a username and password.
-    pub fn builder() -> ZuoraSoapBuilder {
-        ZuoraSoapBuilder::new()
-    }
-
-    /// The endpoint calls start at (`login`, or every call with a given session).
-    pub fn endpoint(&self) -> &str {
-        self.inner.endpoint.as_str()
-    }
-
-    /// The session, logging in first if there is none yet.
-    async fn session(&self) -> Result<Session> {
-        let mut current = self.inner.session.lock().await;
-        if let Some(s) = &*current {
-            return Ok(s.clone());
-        }
-        let s = self.login().await?;
-        *current = Some(s.clone());
-        Ok(s)
-    }
-
-    /// Drops `used` if it is still the current session, so the next call logs in.
-    async fn forget(&self, used: &Session) {
-        let mut current = self.inner.session.lock().await;
-        if current.as_ref().is_some_and(|c| c.id == used.id) {
-            *current = None;
-        }
-    }
-
-    async fn login(&self) -> Result<Session> {
-        let creds = self.inner.credentials.as_ref().ok_or(Error::InvalidInput {
-            what: "credentials",
-            reason: "the session was refused and no username and password are set".into(),
-        })?;
-        tracing::debug!(endpoint = %display_url(&self.inner.endpoint), "zuora login");
-        let body = login_envelope(&creds.username, &creds.password);
-        let resp = self.post(&self.inner.endpoint, body).await?;
-        let login = parse::login_response(&resp)?;
-        Ok(Session {
-            id: login.session,
-            url: self.server_url(&login.server_url)?,
-        })
-    }
-
-    /// Where calls go after login: `ServerUrl`, refused on another origin unless allowed.
-    fn server_url(&self, raw: &str) -> Result<Url> {
-        let endpoint = &self.inner.endpoint;
-        if !self.inner.allow_origin_change {
-            return same_origin(KIND, endpoint, raw).map_err(|e| match e {
-                Error::Protocol { message, .. } => Error::protocol(
-                    KIND,
-                    format!(
-                        "login's ServerUrl: {message}; allow it with \
-                         ZuoraSoapBuilder::allow_server_url_origin_change(true)"
-                    ),
-                ),
-                other => other,
-            });
-        }
-        let url = endpoint.join(raw).map_err(|e| {
-            Error::protocol(KIND, format!("login returned an unusable ServerUrl: {e}"))
-        })?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::protocol(
-                KIND,
-                format!("login returned a non-HTTP ServerUrl ({})", url.scheme()),
-            ));
-        }
-        Ok(url)
-    }
-
-    async fn post(&self, url: &Url, body: Vec<u8>) -> Result<HttpResponse> {
-        let req = self
-            .inner
-            .http
-            .client()
-            .post(url.clone())
-            .header(CONTENT_TYPE, "text/xml; charset=utf-8")
-            .header("SOAPAction", "\"\"")
-            .body(body);
-        self.inner.http.execute(req).await
-    }
-
-    /// Runs a query call with the current session; with credentials, a refused
-    /// session is replaced by a new login and the call made once more.
-    async fn call(&self, call: Call<'_>) -> Result<Page> {
-        let session = self.session().await?;
-        match self.send(&session, call).await {
-            Err(e) if e.is_invalid_session() && self.inner.credentials.is_some() => {
-                tracing::debug!("zuora session refused; logging in again");
-                self.forget(&session).await;
-                let session = self.session().await?;
-                self.send(&session, call).await
-            }
-            other => other,
-        }
-    }
-
-    async fn send(&self, session: &Session, call: Call<'_>) -> Result<Page> {
-        let (body, op) = match call {
-            Call::Query(q) => (
-                query_envelope(&session.id, &q.text, q.batch_size),
-                QueryOp::Query,
-            ),
-            Call::QueryMore {
-                locator,
-                batch_size,
-            } => (
-                query_more_envelope(&session.id, locator, batch_size),
-                QueryOp::QueryMore,
-            ),
-        };
-        tracing::debug!(?op, url = %display_url(&session.url), "zuora call");
-        let resp = self.post(&session.url, body).await?;
-        parse::query_response(&resp, op)
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Call<'a> {
-    Query(&'a Query),
-    QueryMore {
-        locator: &'a str,
-        batch_size: Option<u32>,
-    },
 }
 
 impl QuerySource for ZuoraSoap {
@@ -240,156 +84,20 @@ impl QuerySource for ZuoraSoap {
                     operation: "queryAll",
                 });
             }
-            self.call(Call::Query(query)).await
+            self.call(QueryCall::Start(query)).await
         })
     }
 
     fn next_page<'a>(&'a self, cursor: &'a Cursor) -> BoxFuture<'a, Result<Page>> {
-        Box::pin(async move {
-            let locator = cursor.locator().ok_or_else(|| Error::InvalidInput {
-                what: "cursor",
-                reason: format!(
-                    "a Zuora SOAP cursor holds a queryLocator, not {}",
-                    cursor.token.describe()
-                ),
-            })?;
-            self.call(Call::QueryMore {
-                locator,
-                batch_size: cursor.batch_size,
-            })
-            .await
-        })
-    }
-}
-
-/// Settings for a [`ZuoraSoap`]: setters never fail, [`ZuoraSoapBuilder::build`] checks.
-#[must_use]
-#[derive(Debug, Clone)]
-pub struct ZuoraSoapBuilder {
-    endpoint: Option<String>,
-    session: Option<Secret>,
-    credentials: Option<(String, Secret)>,
-    http: HttpOptions,
-    idle_limit: Option<TimeDelta>,
-    allow_origin_change: bool,
-}
-
-impl Default for ZuoraSoapBuilder {
-    fn default() -> Self {
-        ZuoraSoapBuilder::new()
-    }
-}
-
-impl ZuoraSoapBuilder {
-    /// A builder with the default HTTP options and a 15-minute idle limit.
-    pub fn new() -> Self {
-        ZuoraSoapBuilder {
-            endpoint: None,
-            session: None,
-            credentials: None,
-            http: HttpOptions::default(),
-            idle_limit: Some(crate::zuora::IDLE_LIMIT),
-            allow_origin_change: false,
-        }
-    }
-
-    /// The SOAP endpoint, e.g. `https://apisandbox.zuora.com/apps/services/a/78.0`.
-    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = Some(url.into());
-        self
-    }
-
-    /// An existing session id, sent in `SessionHeader` to the endpoint.
-    pub fn session(mut self, session: impl Into<Secret>) -> Self {
-        self.session = Some(session.into());
-        self
-    }
-
-    /// A username and password: `login` runs on first use (and again when the
-    /// session is refused), and its `ServerUrl` receives the calls that follow.
-    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<Secret>) -> Self {
-        self.credentials = Some((username.into(), password.into()));
-        self
-    }
-
-    /// Timeouts and the response size limit.
-    pub fn http_options(mut self, options: HttpOptions) -> Self {
-        self.http = options;
-        self
-    }
-
-    /// How long Zuora keeps an idle `queryLocator` (default 15 minutes; `None`:
-    /// never expire client-side).
-    pub fn idle_limit(mut self, limit: Option<TimeDelta>) -> Self {
-        self.idle_limit = limit;
-        self
-    }
-
-    /// Follow a login `ServerUrl` on another origin than the endpoint (default
-    /// off: the session would be sent to a host you did not name).
-    pub fn allow_server_url_origin_change(mut self, allow: bool) -> Self {
-        self.allow_origin_change = allow;
-        self
-    }
-
-    /// Checks the settings and builds the backend. No request is sent.
-    pub fn build(self) -> Result<ZuoraSoap> {
-        let raw = self.endpoint.ok_or(Error::InvalidInput {
-            what: "endpoint",
-            reason: "set the Zuora SOAP endpoint URL".into(),
-        })?;
-        let endpoint = Url::parse(raw.trim()).map_err(|e| Error::InvalidInput {
-            what: "endpoint",
-            reason: format!("{raw:?} is not a URL: {e}"),
-        })?;
-        if !matches!(endpoint.scheme(), "http" | "https") || endpoint.host().is_none() {
-            return Err(Error::InvalidInput {
-                what: "endpoint",
-                reason: format!("{} is not an http(s) URL", display_url(&endpoint)),
-            });
-        }
-        if self.session.as_ref().is_some_and(Secret::is_empty) {
-            return Err(Error::InvalidInput {
-                what: "session",
-                reason: "the session id is empty".into(),
-            });
-        }
-        let credentials = match self.credentials {
-            Some((username, _)) if username.trim().is_empty() => {
-                return Err(Error::InvalidInput {
-                    what: "credentials",
-                    reason: "the username is empty".into(),
-                });
-            }
-            Some((username, password)) => Some(Credentials { username, password }),
-            None => None,
-        };
-        if self.session.is_none() && credentials.is_none() {
-            return Err(Error::InvalidInput {
-                what: "credentials",
-                reason: "set a session or a username and password".into(),
-            });
-        }
-        let session = self.session.map(|id| Session {
-            id,
-            url: endpoint.clone(),
-        });
-        Ok(ZuoraSoap {
-            inner: Arc::new(Inner {
-                http: Http::new(KIND, &self.http)?,
-                endpoint,
-                credentials,
-                allow_origin_change: self.allow_origin_change,
-                idle_limit: self.idle_limit,
-                session: tokio::sync::Mutex::new(session),
-            }),
-        })
+        Box::pin(async move { self.call(QueryCall::more(&DIALECT, cursor)?).await })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Secret;
+    use chrono::TimeDelta;
 
     const ENDPOINT: &str = "https://apisandbox.zuora.com/apps/services/a/78.0";
 
@@ -469,6 +177,13 @@ mod tests {
         assert_eq!(caps.batch_size.name, "QueryOptions.batchSize");
     }
 
+    /// Where a call goes after a login that named `raw`.
+    fn server_url(z: &ZuoraSoap, raw: &str) -> Result<url::Url> {
+        let mut session = crate::auth::Session::new(Secret::new("s"));
+        session.server_url = Some(raw.to_owned());
+        z.inner.caller.call_url(&session)
+    }
+
     #[test]
     fn server_url_on_another_origin_is_refused_unless_allowed() {
         let strict = ZuoraSoap::builder()
@@ -477,15 +192,12 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(
-            strict
-                .server_url("https://apisandbox.zuora.com/apps/services/a/26.0")
+            server_url(&strict, "https://apisandbox.zuora.com/apps/services/a/26.0")
                 .unwrap()
                 .as_str(),
             "https://apisandbox.zuora.com/apps/services/a/26.0"
         );
-        let e = strict
-            .server_url("https://evil.example.net/apps/services/a/78.0")
-            .unwrap_err();
+        let e = server_url(&strict, "https://evil.example.net/apps/services/a/78.0").unwrap_err();
         assert!(
             e.to_string().contains("allow_server_url_origin_change"),
             "{e}"
@@ -497,12 +209,14 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(
-            lenient
-                .server_url("https://services470.zuora.com/apps/services/a/78.0")
-                .unwrap()
-                .host_str(),
+            server_url(
+                &lenient,
+                "https://services470.zuora.com/apps/services/a/78.0"
+            )
+            .unwrap()
+            .host_str(),
             Some("services470.zuora.com")
         );
-        assert!(lenient.server_url("file:///etc/passwd").is_err());
+        assert!(server_url(&lenient, "file:///etc/passwd").is_err());
     }
 }

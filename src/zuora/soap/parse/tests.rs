@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::xml::testing::snapshot_settings;
+use crate::{Error, FaultCode};
 use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
@@ -258,16 +259,4 @@ fn done_false_without_a_locator_is_a_protocol_error() {
                  </soapenv:Body></soapenv:Envelope>";
     let e = parse_query(body, QueryOp::Query).unwrap_err();
     assert!(e.to_string().contains("no queryLocator"), "{e}");
-}
-
-#[test]
-fn field_names_are_shared_between_records() {
-    let mut names = ZuoraRecords::default();
-    let a = names.name(0, "Id");
-    let b = names.name(1, "Name");
-    // A record without the second field, then one with an extra field.
-    assert!(Arc::ptr_eq(&names.name(0, "Id"), &a));
-    let c = names.name(1, "Notes");
-    assert!(Arc::ptr_eq(&names.name(2, "Name"), &b));
-    assert!(Arc::ptr_eq(&names.name(1, "Notes"), &c));
 }
