@@ -100,14 +100,16 @@ enum Backend {
     ZuoraSoap,
     ZuoraRest,
     SalesforceRest,
+    SalesforceSoap,
     SalesforceBulk,
 }
 
 impl Backend {
-    const ALL: [Backend; 4] = [
+    const ALL: [Backend; 5] = [
         Backend::ZuoraSoap,
         Backend::ZuoraRest,
         Backend::SalesforceRest,
+        Backend::SalesforceSoap,
         Backend::SalesforceBulk,
     ];
 
@@ -116,6 +118,7 @@ impl Backend {
             Backend::ZuoraSoap => "zuora-soap",
             Backend::ZuoraRest => "zuora-rest",
             Backend::SalesforceRest => "salesforce-rest",
+            Backend::SalesforceSoap => "salesforce-soap",
             Backend::SalesforceBulk => "salesforce-bulk",
         }
     }
@@ -129,7 +132,7 @@ impl Backend {
         match self {
             Backend::SalesforceRest => Some(700_000.0),
             Backend::ZuoraSoap => Some(400_000.0),
-            Backend::ZuoraRest | Backend::SalesforceBulk => None,
+            Backend::ZuoraRest | Backend::SalesforceSoap | Backend::SalesforceBulk => None,
         }
     }
 
@@ -155,6 +158,17 @@ impl Backend {
                     .session(mock.session_id.as_str())
                     .build()
                     .expect("zuora soap source"),
+            ),
+            Backend::SalesforceSoap => Arc::new(
+                querymore::SalesforceSoap::builder()
+                    .endpoint(format!(
+                        "{}{}",
+                        mock.uri,
+                        querymore::mock::SALESFORCE_SOAP_PATH
+                    ))
+                    .session(mock.session_id.as_str())
+                    .build()
+                    .expect("salesforce soap source"),
             ),
             Backend::SalesforceBulk => Arc::new(
                 querymore::SalesforceBulk::builder()

@@ -144,6 +144,7 @@ summary="$work/summary.md"
 - Peak RSS: `VmHWM` of a fresh child process paging every record, and the
   `querymore export` CLI under `/usr/bin/time -v` writing JSONL, against a live
   mock matching 100,000 and 1,000,000 rows.
+
 EOF
     cat "$work/parse.md"
     echo
