@@ -64,13 +64,13 @@ async fn every_backend_refuses_a_body_over_max_body_bytes() {
 
 #[tokio::test]
 async fn every_backend_times_out_a_slow_response_and_retries_it() {
-    let quick = HttpOptions::default().with_timeout(Duration::from_millis(300));
+    let quick = HttpOptions::default().with_timeout(Duration::from_millis(1500));
     for kind in ALL {
         let (mock, clock) = mock_with(Dataset::sample(10)).await;
         let source = backend(kind, &mock, Auth::Fixed, quick.clone());
         let once = client(source.clone(), &clock, RetryPolicy::none());
         mock.faults()
-            .push_for(kind, MockFault::SlowBody(Duration::from_secs(3)));
+            .push_for(kind, MockFault::SlowBody(Duration::from_secs(5)));
         let err = once
             .query(ACCOUNT_IDS)
             .pages()
@@ -80,7 +80,7 @@ async fn every_backend_times_out_a_slow_response_and_retries_it() {
         assert!(err.is_timeout() && err.is_retryable(), "{kind}: {err}");
         assert!(err.to_string().contains("timed out"), "{kind}: {err}");
         mock.faults()
-            .push_for(kind, MockFault::SlowBody(Duration::from_secs(3)));
+            .push_for(kind, MockFault::SlowBody(Duration::from_secs(5)));
         let retried = client(source, &clock, fast_retry())
             .query(ACCOUNT_IDS)
             .records::<Record>()
