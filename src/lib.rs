@@ -98,6 +98,9 @@ pub use zuora::soap::ZuoraSoap;
 #[path = "fuzz_api.rs"]
 pub mod __fuzz;
 #[cfg(feature = "test-util")]
+#[doc(hidden)]
+pub mod bench;
+#[cfg(feature = "test-util")]
 pub mod conformance;
 #[cfg(feature = "mock")]
 pub mod mock;

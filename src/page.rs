@@ -386,7 +386,7 @@ impl<T: DeserializeOwned + 'static> Records<T> {
             return Ok(t);
         }
         let record = slot.unwrap_or_default();
-        record.deserialize_as::<T>().map_err(|e| Error::Decode {
+        record.into_typed::<T>().map_err(|e| Error::Decode {
             page: self.pages.pages_read().saturating_sub(1),
             index: self.index.saturating_sub(1),
             source: Box::new(e),

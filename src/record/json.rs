@@ -2,13 +2,17 @@
 //! (REST JSON): `attributes` becomes the object type, nested objects become nested
 //! records, and a child subquery (`{"totalSize", "done", "records"}`) becomes a list.
 
+use super::names;
 use super::{Record, Value};
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use std::fmt;
+use std::sync::Arc;
 
 impl<'de> Deserialize<'de> for Record {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match d.deserialize_map(ValueVisitor)? {
+        match d.deserialize_map(ValueVisitor(0))? {
             Value::Record(r) => Ok(*r),
             _ => Err(de::Error::custom("a record must be an object")),
         }
@@ -17,11 +21,12 @@ impl<'de> Deserialize<'de> for Record {
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ValueVisitor)
+        d.deserialize_any(ValueVisitor(0))
     }
 }
 
-struct ValueVisitor;
+/// Reads a value found `.0` levels below the top (0 for a row).
+struct ValueVisitor(usize);
 
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
@@ -68,32 +73,54 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(v) = seq.next_element::<Value>()? {
+        while let Some(v) = seq.next_element_seed(ValueVisitor(self.0 + 1))? {
             items.push(v);
         }
         Ok(Value::List(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut record = Record::with_capacity(map.size_hint().unwrap_or(8).min(256));
-        while let Some(key) = map.next_key::<KeyBuf>()? {
-            if key.0 == "attributes" {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        visit_record(map, self.0)
+    }
+}
+
+/// Reads one JSON object into a record. `depth` (0 for a row, 1 for its
+/// relationships, ...) picks the capacity hint: the rows of a page share a shape.
+fn visit_record<'de, A: MapAccess<'de>>(mut map: A, depth: usize) -> Result<Value, A::Error> {
+    let capacity = map
+        .size_hint()
+        .unwrap_or_else(|| names::capacity_hint(depth))
+        .min(256);
+    let mut record = Record::with_capacity(capacity);
+    while let Some(key) = map.next_key::<Key>()? {
+        match key {
+            Key::Attributes => {
                 let attrs: Attributes = map.next_value()?;
                 if let Some(t) = attrs.object_type {
-                    record.set_object_type(t);
+                    record.object_type = Some(t);
                 }
-                continue;
             }
-            let value: Value = map.next_value()?;
+            Key::Name(name) => {
+                let value = map.next_value_seed(ValueVisitor(depth + 1))?;
+                record.push(name, value);
+            }
             // A dotted key (`"Account.Name"`, as flat exports write it) nests,
             // so it reads like the relationship object it stands for.
-            if key.0.contains('.') {
-                record.push_path(&key.0, value);
-            } else {
-                record.push(key.0, value);
+            Key::Path(path) => {
+                let value = map.next_value_seed(ValueVisitor(depth + 1))?;
+                record.push_path(&path, value);
             }
         }
-        Ok(into_list_if_subquery(record))
+    }
+    names::record_len(depth, record.len());
+    Ok(into_list_if_subquery(record))
+}
+
+impl<'de> DeserializeSeed<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
@@ -115,31 +142,84 @@ fn into_list_if_subquery(record: Record) -> Value {
     }
 }
 
-/// A map key, borrowed when the format allows it.
-struct KeyBuf(String);
+/// A record key: `attributes`, a field name (shared, see [`names`]), or a
+/// dotted path.
+enum Key {
+    Attributes,
+    Name(Arc<str>),
+    Path(String),
+}
 
-impl<'de> Deserialize<'de> for KeyBuf {
+impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct KeyVisitor;
         impl Visitor<'_> for KeyVisitor {
-            type Value = KeyBuf;
+            type Value = Key;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a field name")
             }
-            fn visit_str<E>(self, s: &str) -> Result<KeyBuf, E> {
-                Ok(KeyBuf(s.to_owned()))
-            }
-            fn visit_string<E>(self, s: String) -> Result<KeyBuf, E> {
-                Ok(KeyBuf(s))
+            fn visit_str<E>(self, s: &str) -> Result<Key, E> {
+                Ok(if s == "attributes" {
+                    Key::Attributes
+                } else {
+                    names::intern(s).map_or_else(|| Key::Path(s.to_owned()), Key::Name)
+                })
             }
         }
         d.deserialize_str(KeyVisitor)
     }
 }
 
+/// A key of `attributes`: only `type` matters.
+struct AttrKey(bool);
+
+impl<'de> Deserialize<'de> for AttrKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct AttrKeyVisitor;
+        impl Visitor<'_> for AttrKeyVisitor {
+            type Value = AttrKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an attribute name")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<AttrKey, E> {
+                Ok(AttrKey(s == "type"))
+            }
+        }
+        d.deserialize_str(AttrKeyVisitor)
+    }
+}
+
 /// Salesforce's `attributes: {"type", "url"}`; only the type is kept.
 struct Attributes {
-    object_type: Option<String>,
+    object_type: Option<Arc<str>>,
+}
+
+/// `attributes.type`, shared like field names.
+struct TypeName(Option<Arc<str>>);
+
+impl<'de> Deserialize<'de> for TypeName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TypeVisitor;
+        impl<'de> Visitor<'de> for TypeVisitor {
+            type Value = TypeName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object type name")
+            }
+            fn visit_unit<E>(self) -> Result<TypeName, E> {
+                Ok(TypeName(None))
+            }
+            fn visit_none<E>(self) -> Result<TypeName, E> {
+                Ok(TypeName(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<TypeName, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_str<E>(self, s: &str) -> Result<TypeName, E> {
+                Ok(TypeName(Some(names::shared(s))))
+            }
+        }
+        d.deserialize_option(TypeVisitor)
+    }
 }
 
 impl<'de> Deserialize<'de> for Attributes {
@@ -155,9 +235,9 @@ impl<'de> Deserialize<'de> for Attributes {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
                 let mut object_type = None;
-                while let Some(key) = map.next_key::<KeyBuf>()? {
-                    if key.0 == "type" {
-                        object_type = map.next_value::<Option<String>>()?;
+                while let Some(AttrKey(is_type)) = map.next_key()? {
+                    if is_type {
+                        object_type = map.next_value::<TypeName>()?.0;
                     } else {
                         map.next_value::<IgnoredAny>()?;
                     }

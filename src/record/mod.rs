@@ -9,7 +9,9 @@
 
 mod de;
 mod json;
+mod names;
 mod ser;
+mod take;
 
 pub use de::{DeError, RecordDeserializer, ValueDeserializer};
 
@@ -118,7 +120,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// names it (`xsi:type="ns2:Account"`, `attributes.type`, `sf:type`).
 #[derive(Clone, PartialEq, Default)]
 pub struct Record {
-    object_type: Option<String>,
+    object_type: Option<Arc<str>>,
     fields: Vec<(Arc<str>, Value)>,
 }
 
@@ -141,13 +143,14 @@ impl Record {
         self.object_type.as_deref()
     }
 
-    /// Sets the object type.
-    pub fn set_object_type(&mut self, t: impl Into<String>) {
-        self.object_type = Some(t.into());
+    /// Sets the object type (shared between the records of a thread, like
+    /// field names).
+    pub fn set_object_type(&mut self, t: impl AsRef<str>) {
+        self.object_type = Some(names::shared(t.as_ref()));
     }
 
     /// Builder-style [`Record::set_object_type`].
-    pub fn with_object_type(mut self, t: impl Into<String>) -> Self {
+    pub fn with_object_type(mut self, t: impl AsRef<str>) -> Self {
         self.set_object_type(t);
         self
     }
@@ -184,7 +187,13 @@ impl Record {
     /// call returns false. Parsers pass a shared `Arc<str>` name to avoid one
     /// allocation per field per record.
     pub fn push(&mut self, name: impl AsRef<str> + Into<Arc<str>>, value: Value) -> bool {
-        if self.fields.iter().any(|(k, _)| **k == *name.as_ref()) {
+        let n = name.as_ref();
+        // Shared names (parsers intern them) match by pointer before bytes.
+        if self
+            .fields
+            .iter()
+            .any(|(k, _)| k.len() == n.len() && (std::ptr::eq(k.as_ptr(), n.as_ptr()) || **k == *n))
+        {
             return false;
         }
         self.fields.push((name.into(), value));
@@ -216,6 +225,35 @@ impl Record {
                     slot @ Value::Null => {
                         let mut inner = Record::new();
                         let pushed = inner.push_path(rest, value);
+                        *slot = Value::Record(Box::new(inner));
+                        pushed
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    /// [`Record::push_path`] with the path already split into shared names
+    /// (parsers that read many rows of the same columns).
+    pub(crate) fn push_shared_path(&mut self, path: &[Arc<str>], value: Value) -> bool {
+        match path {
+            [] => false,
+            [name] => self.push(name.clone(), value),
+            [head, rest @ ..] => {
+                let idx = match self.fields.iter().position(|(k, _)| **k == **head) {
+                    Some(i) => i,
+                    None => {
+                        self.fields
+                            .push((head.clone(), Value::Record(Box::default())));
+                        self.fields.len() - 1
+                    }
+                };
+                match &mut self.fields[idx].1 {
+                    Value::Record(inner) => inner.push_shared_path(rest, value),
+                    slot @ Value::Null => {
+                        let mut inner = Record::new();
+                        let pushed = inner.push_shared_path(rest, value);
                         *slot = Value::Record(Box::new(inner));
                         pushed
                     }
@@ -260,6 +298,12 @@ impl Record {
     /// Reads the record as `T` with type-directed parsing of text values.
     pub fn deserialize_as<'de, T: serde::Deserialize<'de>>(&'de self) -> Result<T, DeError> {
         T::deserialize(RecordDeserializer::new(self))
+    }
+
+    /// [`Record::deserialize_as`], consuming the record: its text moves into
+    /// `T` instead of being copied. What [`Records<T>`](crate::Records) uses.
+    pub(crate) fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T, DeError> {
+        take::take_as(self)
     }
 }
 

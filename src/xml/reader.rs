@@ -1,5 +1,11 @@
-//! A namespace-aware pull reader over quick-xml's `NsReader`, for parsing SOAP
+//! A namespace-aware pull reader over quick-xml's `Reader`, for parsing SOAP
 //! responses (and, in the mock, requests) while streaming: no DOM.
+//!
+//! Namespace scopes are kept here rather than by quick-xml's `NsReader`: a
+//! declaration is classified to an [`NsId`] once, when it is read, and only
+//! start tags whose attributes mention `xmlns` are scanned for declarations, so
+//! the per-element cost stays small even though Zuora re-declares its namespaces
+//! on every record.
 //!
 //! Elements are matched by `(namespace, local name)` where the namespace is an
 //! [`NsId`] from the dialect's table, never by prefix. `xsi:nil` (`1`/`true`)
@@ -20,14 +26,23 @@ use crate::{BackendKind, Error, Result};
 use quick_xml::errors::SyntaxError;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
-use quick_xml::name::{Namespace, QName, ResolveResult};
-use quick_xml::reader::NsReader;
+use quick_xml::name::{PrefixDeclaration, QName};
+use quick_xml::reader::Reader;
 use std::borrow::Cow;
+
+/// The namespace the `xml` prefix is always bound to.
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+/// The namespace of `xmlns` declarations themselves.
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+/// The most namespace bindings in scope at once (quick-xml's default limit).
+const MAX_BINDINGS: usize = 128;
 
 /// An element just opened by [`XmlReader::child`] or [`XmlReader::root`].
 #[derive(Debug)]
 pub(crate) struct Elem<'i> {
     start: BytesStart<'i>,
+    /// Where the local name starts in the qualified name.
+    local: usize,
     ns: NsId,
     empty: bool,
     nil: bool,
@@ -42,7 +57,8 @@ impl<'i> Elem<'i> {
 
     /// The local name (`records` for `<ns1:records>`).
     pub(crate) fn local_name(&self) -> &str {
-        self.start.local_name().into_inner()
+        let name = self.start.name().into_inner();
+        name.get(self.local..).unwrap_or(name)
     }
 
     /// The name as written, for messages.
@@ -68,12 +84,13 @@ impl<'i> Elem<'i> {
 
 /// A pull reader over one response body.
 pub(crate) struct XmlReader<'i> {
-    reader: NsReader<&'i [u8]>,
+    reader: Reader<&'i [u8]>,
     input: &'i [u8],
     backend: BackendKind,
     table: &'static [&'static str],
     depth: usize,
     text: String,
+    scopes: Scopes,
 }
 
 impl<'i> XmlReader<'i> {
@@ -84,12 +101,13 @@ impl<'i> XmlReader<'i> {
         table: &'static [&'static str],
     ) -> Self {
         XmlReader {
-            reader: NsReader::from_reader(input),
+            reader: Reader::from_reader(input),
             input,
             backend,
             table,
             depth: 0,
             text: String::new(),
+            scopes: Scopes::default(),
         }
     }
 
@@ -205,7 +223,10 @@ impl<'i> XmlReader<'i> {
         let event = self.reader.read_event().map_err(|e| self.xml_error(e))?;
         match &event {
             Event::Start(_) => self.depth += 1,
-            Event::End(_) => self.depth = self.depth.saturating_sub(1),
+            Event::End(_) => {
+                self.depth = self.depth.saturating_sub(1);
+                self.scopes.leave(self.depth);
+            }
             Event::Eof if self.depth > 0 => {
                 return Err(Error::truncated(
                     self.backend,
@@ -246,66 +267,215 @@ impl<'i> XmlReader<'i> {
         }
     }
 
-    fn namespace(&self, result: ResolveResult<'_>, what: &str) -> Result<NsId> {
-        match result {
-            ResolveResult::Bound(Namespace(uri)) => Ok(NsId::of(uri, self.table)),
-            ResolveResult::Unbound => Ok(NsId::NONE),
-            ResolveResult::Unknown(prefix) => {
-                Err(self.error(format!("undeclared namespace prefix {prefix:?} in {what}")))
-            }
+    /// The namespace of an element or attribute name's prefix (`None`: no
+    /// prefix); an unprefixed element takes the default namespace, an
+    /// unprefixed attribute none.
+    fn namespace(&self, prefix: Option<&str>, element: bool, what: &str) -> Result<NsId> {
+        match prefix {
+            None if !element => Ok(NsId::NONE),
+            None => Ok(self.scopes.lookup("").flatten().unwrap_or(NsId::NONE)),
+            Some(p) => match self.scopes.lookup(p) {
+                Some(Some(ns)) => Ok(ns),
+                _ if p == "xml" || p == "xmlns" => Ok(NsId::OTHER),
+                _ => Err(self.error(format!("undeclared namespace prefix {p:?} in {what}"))),
+            },
         }
     }
 
     fn elem(&mut self, start: BytesStart<'i>, empty: bool) -> Result<Elem<'i>> {
-        let (resolved, _) = self.reader.resolver().resolve_element(start.name());
-        let ns = self.namespace(resolved, start.name().into_inner())?;
+        let local = start.name().into_inner().find(':').map_or(0, |i| i + 1);
         let mut elem = Elem {
             start,
-            ns,
+            local,
+            ns: NsId::NONE,
             empty,
             nil: false,
             xsi_type: None,
         };
         if !elem.start.attributes_raw().trim_ascii().is_empty() {
-            self.read_xsi_attributes(&mut elem)?;
+            // An empty element's declarations hold for itself only.
+            let level = if empty { self.depth + 1 } else { self.depth };
+            self.read_attributes(&mut elem, level)?;
+        }
+        let name = elem.start.name().into_inner();
+        let prefix = local.checked_sub(1).and_then(|end| name.get(..end));
+        elem.ns = self.namespace(prefix, true, name)?;
+        if empty {
+            self.scopes.leave(self.depth);
         }
         Ok(elem)
     }
 
-    fn read_xsi_attributes(&self, elem: &mut Elem<'i>) -> Result<()> {
-        let resolver = self.reader.resolver();
+    /// Reads `elem`'s attributes in one pass: namespace declarations open a
+    /// scope at `level`, `xsi:nil` and `xsi:type` are kept. An `xsi` attribute
+    /// written before a declaration it may depend on is read again afterwards.
+    fn read_attributes(&mut self, elem: &mut Elem<'i>, level: usize) -> Result<()> {
+        let tag = elem.start.name().into_inner();
+        let backend = self.backend;
+        let bad =
+            |what: String| Error::protocol(backend, format!("malformed XML: {what} on <{tag}>"));
         let mut nil = false;
         let mut xsi_type = None;
+        let mut xsi_seen = false;
+        let mut again = false;
         for attr in elem.start.attributes() {
-            let attr = attr.map_err(|e| {
-                self.error(format!(
-                    "bad attribute on <{}>: {e}",
-                    elem.start.name().into_inner()
-                ))
-            })?;
-            let (resolved, local) = resolver.resolve_attribute(attr.key);
-            if !matches!(resolved, ResolveResult::Bound(Namespace(super::XSI))) {
+            let attr = attr.map_err(|e| bad(format!("bad attribute: {e}")))?;
+            if let Some(decl) = attr.key.as_namespace_binding() {
+                again |= xsi_seen;
+                self.declare(decl, &attr.value, level).map_err(&bad)?;
                 continue;
             }
-            match local.into_inner() {
-                "nil" => nil = attr.as_bool().unwrap_or(false),
-                "type" => {
-                    let value = attr.value.trim();
-                    let (local, prefix) = QName(value).decompose();
-                    let ns = match resolver.resolve_prefix(prefix, true) {
-                        ResolveResult::Bound(Namespace(uri)) => NsId::of(uri, self.table),
-                        ResolveResult::Unbound => NsId::NONE,
-                        ResolveResult::Unknown(_) => NsId::OTHER,
-                    };
-                    xsi_type = Some((ns, local.into_inner().to_owned()));
+            let (local, Some(prefix)) = attr.key.decompose() else {
+                continue;
+            };
+            let local = local.into_inner();
+            if local != "nil" && local != "type" {
+                continue;
+            }
+            xsi_seen = true;
+            if self.scopes.lookup(prefix.into_inner()).flatten() != Some(NsId::XSI) {
+                continue;
+            }
+            if local == "nil" {
+                nil = attr.as_bool().unwrap_or(false);
+            } else {
+                xsi_type = Some(self.xsi_type(&attr.value));
+            }
+        }
+        if again {
+            // Every declaration is in scope now: read the xsi attributes again.
+            nil = false;
+            xsi_type = None;
+            for attr in elem.start.attributes().flatten() {
+                let (local, Some(prefix)) = attr.key.decompose() else {
+                    continue;
+                };
+                if self.scopes.lookup(prefix.into_inner()).flatten() != Some(NsId::XSI) {
+                    continue;
                 }
-                _ => {}
+                match local.into_inner() {
+                    "nil" => nil = attr.as_bool().unwrap_or(false),
+                    "type" => xsi_type = Some(self.xsi_type(&attr.value)),
+                    _ => {}
+                }
             }
         }
         elem.nil = nil;
         elem.xsi_type = xsi_type;
         Ok(())
     }
+
+    /// Binds a declared prefix (`xmlns` / `xmlns:p`) at `level`. URIs are
+    /// compared as written, as quick-xml's resolver does.
+    fn declare(
+        &mut self,
+        decl: PrefixDeclaration<'_>,
+        uri: &str,
+        level: usize,
+    ) -> std::result::Result<(), String> {
+        let prefix = match decl {
+            PrefixDeclaration::Default => "",
+            PrefixDeclaration::Named("xml") if uri == XML_NS => return Ok(()),
+            PrefixDeclaration::Named("xml") => {
+                return Err(format!("the xml prefix bound to {uri:?}"));
+            }
+            PrefixDeclaration::Named("xmlns") => return Err("the xmlns prefix declared".into()),
+            PrefixDeclaration::Named(p) if uri == XML_NS || uri == XMLNS_NS => {
+                return Err(format!("prefix {p:?} bound to the reserved {uri:?}"));
+            }
+            PrefixDeclaration::Named(p) => p,
+        };
+        let ns = (!uri.is_empty()).then(|| NsId::of(uri, self.table));
+        if self.scopes.bind(prefix, ns, level) {
+            Ok(())
+        } else {
+            Err(format!(
+                "more than {MAX_BINDINGS} namespace bindings in scope"
+            ))
+        }
+    }
+
+    /// An `xsi:type` value, its prefix resolved in the current scope.
+    fn xsi_type(&self, value: &str) -> (NsId, String) {
+        let (local, prefix) = QName(value.trim()).decompose();
+        let ns = match prefix {
+            None => self.scopes.lookup("").flatten().unwrap_or(NsId::NONE),
+            Some(p) => match self.scopes.lookup(p.into_inner()) {
+                Some(Some(ns)) => ns,
+                _ => NsId::OTHER,
+            },
+        };
+        (ns, local.into_inner().to_owned())
+    }
+}
+
+/// The namespace bindings in scope, innermost last. Storage is reused: a
+/// binding left behind keeps its `String` for the next one.
+#[derive(Default)]
+struct Scopes {
+    bindings: Vec<Binding>,
+    len: usize,
+}
+
+struct Binding {
+    /// `""` for the default namespace.
+    prefix: String,
+    /// `None`: unbound (`xmlns=""`, or `xmlns:p=""` which XML 1.0 forbids).
+    ns: Option<NsId>,
+    /// The depth of the element that declared it.
+    level: usize,
+}
+
+impl Scopes {
+    /// Binds `prefix` at `level`; false when too many bindings are in scope.
+    fn bind(&mut self, prefix: &str, ns: Option<NsId>, level: usize) -> bool {
+        if self.len >= MAX_BINDINGS {
+            return false;
+        }
+        match self.bindings.get_mut(self.len) {
+            Some(b) => {
+                b.prefix.clear();
+                b.prefix.push_str(prefix);
+                b.ns = ns;
+                b.level = level;
+            }
+            None => self.bindings.push(Binding {
+                prefix: prefix.to_owned(),
+                ns,
+                level,
+            }),
+        }
+        self.len += 1;
+        true
+    }
+
+    /// The innermost binding of `prefix`: `None` when there is none,
+    /// `Some(None)` when it is unbound.
+    fn lookup(&self, prefix: &str) -> Option<Option<NsId>> {
+        self.bindings
+            .get(..self.len)?
+            .iter()
+            .rev()
+            .find(|b| same(b.prefix.as_bytes(), prefix.as_bytes()))
+            .map(|b| b.ns)
+    }
+
+    /// Closes the scopes of elements deeper than `depth`.
+    fn leave(&mut self, depth: usize) {
+        while self.len > 0
+            && self
+                .bindings
+                .get(self.len - 1)
+                .is_some_and(|b| b.level > depth)
+        {
+            self.len -= 1;
+        }
+    }
+}
+
+/// Byte equality for short strings (namespace prefixes), without a `memcmp` call.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// A resolved `&...;` reference.
@@ -455,6 +625,61 @@ mod tests {
                 Some((A, "QueryResult".to_owned())),
             ]
         );
+    }
+
+    #[test]
+    fn declarations_count_wherever_they_are_written_in_the_tag() {
+        // xsi:type and xsi:nil before the declarations they use, and a prefix
+        // re-declared on every record with a different binding each time.
+        let xml = "<r><rec xsi:type='p:Account' xsi:nil='1' \
+                   xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance' xmlns:p='urn:b'/>\
+                   <p:rec xmlns:p='urn:a' xmlns:i='http://www.w3.org/2001/XMLSchema-instance' \
+                   i:type='p:Invoice'><p:x/></p:rec><p:rec xmlns:p='urn:b'/></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let mut first = r.child(&root).unwrap().unwrap();
+        assert!(first.is_nil());
+        assert_eq!(first.take_xsi_type(), Some((B, "Account".to_owned())));
+        let mut second = r.child(&root).unwrap().unwrap();
+        assert!(second.is(A, "rec") && !second.is_nil());
+        assert_eq!(second.take_xsi_type(), Some((A, "Invoice".to_owned())));
+        assert!(r.child(&second).unwrap().unwrap().is(A, "x"));
+        assert!(r.child(&second).unwrap().is_none());
+        let third = r.child(&root).unwrap().unwrap();
+        assert!(
+            third.is(B, "rec"),
+            "the binding of the record before is gone"
+        );
+        assert!(r.child(&root).unwrap().is_none());
+        r.finish().unwrap();
+    }
+
+    #[test]
+    fn a_prefix_is_out_of_scope_after_its_element() {
+        let mut r = reader("<r><a xmlns:p='urn:a'><p:x/></a><p:y/></r>");
+        let root = r.root().unwrap();
+        let a = r.child(&root).unwrap().unwrap();
+        assert!(r.child(&a).unwrap().unwrap().is(A, "x"));
+        assert!(r.child(&a).unwrap().is_none());
+        let e = r.child(&root).unwrap_err();
+        assert!(e.to_string().contains("undeclared namespace prefix"), "{e}");
+    }
+
+    #[test]
+    fn reserved_prefixes_cannot_be_rebound() {
+        for bad in [
+            "<r xmlns:xml='urn:a'/>",
+            "<r xmlns:xmlns='urn:a'/>",
+            "<r xmlns:p='http://www.w3.org/XML/1998/namespace'/>",
+            "<r xmlns:p='urn:a' xmlns:p='urn:b'/>",
+        ] {
+            let e = reader(bad).root().unwrap_err();
+            assert!(matches!(e, Error::Protocol { .. }), "{bad}: {e}");
+        }
+        let root = reader("<r xmlns:xml='http://www.w3.org/XML/1998/namespace' xml:lang='en'/>")
+            .root()
+            .unwrap();
+        assert_eq!(root.ns(), NsId::NONE);
     }
 
     #[test]

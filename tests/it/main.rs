@@ -6,6 +6,7 @@ mod conformance;
 mod mock_double;
 mod paging;
 mod parity;
+mod prefetch;
 mod reliability;
 mod salesforce_bulk;
 mod salesforce_rest;

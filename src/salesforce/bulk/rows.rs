@@ -12,6 +12,7 @@ use crate::transport::Http;
 use crate::{BackendKind, Error, Record, Result, Value};
 use bytes::{Buf, Bytes};
 use std::io::Read;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 const KIND: BackendKind = BackendKind::SalesforceBulk;
@@ -54,11 +55,12 @@ pub(crate) fn parse(reader: impl Read, delimiter: u8, object: Option<&str>) -> R
             "results CSV has an empty column name in its header",
         ));
     }
+    let columns: Vec<Column> = header.iter().map(|h| Column::new(h)).collect();
     let mut records = Vec::new();
     let mut row = csv::ByteRecord::new();
     loop {
         match rdr.read_byte_record(&mut row) {
-            Ok(true) => records.push(to_record(&header, &row, object)?),
+            Ok(true) => records.push(to_record(&columns, &row, object)?),
             Ok(false) => break,
             Err(e) => return Err(csv_error(&e)),
         }
@@ -95,7 +97,7 @@ impl<R: Read> Read for QuoteCount<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let read = buf.get(..n).unwrap_or_default();
-        self.quotes += read.iter().filter(|&&b| b == b'"').count() as u64;
+        self.quotes += read.iter().map(|&b| u64::from(b == b'"')).sum::<u64>();
         if let Some(&b) = read.last() {
             self.last = Some(b);
         }
@@ -188,33 +190,66 @@ fn header_cell(i: usize, cell: &[u8]) -> Result<String> {
         .map_err(|_| Error::protocol(KIND, "results CSV header is not valid UTF-8"))
 }
 
-fn to_record(header: &[String], row: &csv::ByteRecord, object: Option<&str>) -> Result<Record> {
-    let mut record = Record::with_capacity(header.len());
+/// A header column, its name (or dotted path) shared by every row's record.
+enum Column {
+    Field(Arc<str>),
+    Path(String, Vec<Arc<str>>),
+}
+
+impl Column {
+    fn new(name: &str) -> Self {
+        if name.contains('.') {
+            Column::Path(name.to_owned(), name.split('.').map(Arc::from).collect())
+        } else {
+            Column::Field(Arc::from(name))
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Column::Field(n) => n,
+            Column::Path(p, _) => p,
+        }
+    }
+}
+
+fn to_record(columns: &[Column], row: &csv::ByteRecord, object: Option<&str>) -> Result<Record> {
+    let mut record = Record::with_capacity(columns.len());
     if let Some(o) = object {
         record.set_object_type(o);
     }
-    for (name, cell) in header.iter().zip(row.iter()) {
-        let value = if cell.is_empty() {
+    // UTF-8 is checked once for the whole row; each cell is then a slice
+    // of it on character boundaries (as csv's `StringRecord` does).
+    let line = || row.position().map_or(0, |p| p.line());
+    let text = std::str::from_utf8(row.as_slice()).ok();
+    for (i, column) in columns.iter().enumerate() {
+        let range = row.range(i).unwrap_or_default();
+        let value = if range.is_empty() {
             Value::Null
         } else {
-            match std::str::from_utf8(cell) {
-                Ok(s) => Value::Text(s.to_owned()),
-                Err(_) => {
+            let cell = match text {
+                Some(t) => t.get(range),
+                // Some cell is not UTF-8: find out which.
+                None => row.get(i).and_then(|c| std::str::from_utf8(c).ok()),
+            };
+            match cell {
+                Some(s) => Value::Text(s.to_owned()),
+                None => {
                     return Err(Error::protocol(
                         KIND,
                         format!(
-                            "results CSV cell {name} on line {} is not valid UTF-8",
-                            row.position().map_or(0, |p| p.line())
+                            "results CSV cell {} on line {} is not valid UTF-8",
+                            column.name(),
+                            line()
                         ),
                     ));
                 }
             }
         };
-        if name.contains('.') {
-            record.push_path(name, value);
-        } else {
-            record.push(name.as_str(), value);
-        }
+        match column {
+            Column::Field(name) => record.push(name.clone(), value),
+            Column::Path(_, path) => record.push_shared_path(path, value),
+        };
     }
     Ok(record)
 }

@@ -1,0 +1,74 @@
+//! Field and object-type names shared between the records a thread builds: the
+//! rows of a page repeat the same keys, so each name is allocated once and every
+//! record holds a reference to it (`Record` stores names as `Arc<str>`). The
+//! cache is small, per thread, and tries the name that followed the previous one
+//! first. Also a per-depth capacity hint, since a page's rows share a shape.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+/// More distinct names than this and the cache starts over.
+const MAX_NAMES: usize = 512;
+/// Depths with their own capacity hint.
+const DEPTHS: usize = 4;
+/// The capacity before any record of that depth has been seen.
+const DEFAULT_CAPACITY: u8 = 8;
+
+struct Cache {
+    names: Vec<Arc<str>>,
+    next: usize,
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = const {
+        RefCell::new(Cache { names: Vec::new(), next: 0 })
+    };
+    static LENGTHS: Cell<[u8; DEPTHS]> = const { Cell::new([DEFAULT_CAPACITY; DEPTHS]) };
+}
+
+/// The shared name equal to `s`, or `None` for a dotted path (never cached).
+pub(crate) fn intern(s: &str) -> Option<Arc<str>> {
+    CACHE.with(|c| {
+        let Ok(mut c) = c.try_borrow_mut() else {
+            return (!s.contains('.')).then(|| Arc::from(s));
+        };
+        let i = match c.names.get(c.next) {
+            Some(n) if **n == *s => c.next,
+            _ => match c.names.iter().position(|n| **n == *s) {
+                Some(i) => i,
+                None if s.contains('.') => return None,
+                None => {
+                    if c.names.len() >= MAX_NAMES {
+                        c.names.clear();
+                    }
+                    c.names.push(Arc::from(s));
+                    c.names.len() - 1
+                }
+            },
+        };
+        c.next = i + 1;
+        c.names.get(i).cloned()
+    })
+}
+
+/// How many fields to make room for in a record at `depth`: as many as the
+/// last one there had.
+pub(crate) fn capacity_hint(depth: usize) -> usize {
+    LENGTHS.with(|l| l.get().get(depth).map_or(DEFAULT_CAPACITY, |&n| n) as usize)
+}
+
+/// Notes the length of a record read at `depth`.
+pub(crate) fn record_len(depth: usize, len: usize) {
+    LENGTHS.with(|l| {
+        let mut v = l.get();
+        if let Some(slot) = v.get_mut(depth) {
+            *slot = len.min(u8::MAX as usize) as u8;
+            l.set(v);
+        }
+    })
+}
+
+/// The shared name equal to `s`, dotted or not.
+pub(crate) fn shared(s: &str) -> Arc<str> {
+    intern(s).unwrap_or_else(|| Arc::from(s))
+}
