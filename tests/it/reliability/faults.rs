@@ -22,7 +22,7 @@ fn retryable() -> [MockFault; 6] {
         },
         MockFault::TruncatedBody,
         MockFault::Reset,
-        MockFault::SlowBody(Duration::from_millis(1500)),
+        MockFault::SlowBody(Duration::from_secs(5)),
     ]
 }
 
@@ -31,7 +31,7 @@ async fn every_retryable_fault_is_retried_on_every_backend_with_nothing_lost() {
     let dataset = Dataset::generated(9, 1_000, 0, 0);
     let expected = account_ids(&dataset);
     // A slow body counts as a failure once it passes the timeout.
-    let http = HttpOptions::default().with_timeout(Duration::from_millis(750));
+    let http = HttpOptions::default().with_timeout(Duration::from_millis(1500));
     for kind in ALL {
         let baseline = {
             let (mock, clock) = mock_with(dataset.clone()).await;
@@ -168,7 +168,7 @@ fn bulk_parallel(mock: &querymore::mock::MockServer) -> std::sync::Arc<querymore
             .access_token(mock.credentials().access_token.as_str())
             .poll_interval(Duration::from_millis(2))
             .max_poll_interval(Duration::from_millis(10))
-            .http_options(HttpOptions::default().with_timeout(Duration::from_millis(750)))
+            .http_options(HttpOptions::default().with_timeout(Duration::from_millis(1500)))
             .build()
             .unwrap(),
     )

@@ -8,8 +8,8 @@ use crate::support::mock_with;
 use querymore::auth::{AuthProvider, Session};
 use querymore::mock::{Dataset, MockCredentials, MockFault};
 use querymore::{
-    BackendKind, BoxFuture, Error, HttpOptions, ManualClock, Record, Result, RetryPolicy, Secret,
-    ZuoraSoap,
+    BackendKind, BoxFuture, Error, HttpOptions, ManualClock, Record, Result, RetryPolicy,
+    SalesforceSoap, Secret, ZuoraSoap,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,13 +64,13 @@ async fn every_backend_refuses_a_body_over_max_body_bytes() {
 
 #[tokio::test]
 async fn every_backend_times_out_a_slow_response_and_retries_it() {
-    let quick = HttpOptions::default().with_timeout(Duration::from_millis(300));
+    let quick = HttpOptions::default().with_timeout(Duration::from_millis(1500));
     for kind in ALL {
         let (mock, clock) = mock_with(Dataset::sample(10)).await;
         let source = backend(kind, &mock, Auth::Fixed, quick.clone());
         let once = client(source.clone(), &clock, RetryPolicy::none());
         mock.faults()
-            .push_for(kind, MockFault::SlowBody(Duration::from_secs(3)));
+            .push_for(kind, MockFault::SlowBody(Duration::from_secs(5)));
         let err = once
             .query(ACCOUNT_IDS)
             .pages()
@@ -80,7 +80,7 @@ async fn every_backend_times_out_a_slow_response_and_retries_it() {
         assert!(err.is_timeout() && err.is_retryable(), "{kind}: {err}");
         assert!(err.to_string().contains("timed out"), "{kind}: {err}");
         mock.faults()
-            .push_for(kind, MockFault::SlowBody(Duration::from_secs(3)));
+            .push_for(kind, MockFault::SlowBody(Duration::from_secs(5)));
         let retried = client(source, &clock, fast_retry())
             .query(ACCOUNT_IDS)
             .records::<Record>()
@@ -145,21 +145,42 @@ impl AuthProvider for ElsewhereLogin {
 }
 
 #[tokio::test]
-async fn zuora_soap_server_url_on_another_origin_is_refused_before_any_call() {
+async fn soap_server_url_on_another_origin_is_refused_before_any_call() {
     let (mock, clock) = mock_with(Dataset::sample(1)).await;
-    let source = ZuoraSoap::builder()
-        .endpoint(mock.zuora_soap_endpoint())
-        .auth_provider(Arc::new(ElsewhereLogin))
-        .build()
-        .unwrap();
-    let err = client(Arc::new(source), &clock, fast_retry())
-        .query(ACCOUNT_IDS)
-        .pages()
-        .try_next()
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("another origin"), "{err}");
-    assert!(!err.is_retryable(), "{err}");
-    assert!(!err.to_string().contains("session-for-elsewhere"), "{err}");
+    let sources: [Arc<dyn querymore::QuerySource>; 2] = [
+        Arc::new(
+            ZuoraSoap::builder()
+                .endpoint(mock.zuora_soap_endpoint())
+                .auth_provider(Arc::new(ElsewhereLogin))
+                .build()
+                .unwrap(),
+        ),
+        Arc::new(
+            SalesforceSoap::builder()
+                .endpoint(mock.salesforce_soap_endpoint())
+                .auth_provider(Arc::new(ElsewhereLogin))
+                .build()
+                .unwrap(),
+        ),
+    ];
+    for source in sources {
+        let kind = source.kind();
+        let err = client(source, &clock, fast_retry())
+            .query(ACCOUNT_IDS)
+            .pages()
+            .try_next()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("another origin"), "{kind}: {err}");
+        assert!(
+            err.to_string().contains("allow_server_url_origin_change"),
+            "{kind}: {err}"
+        );
+        assert!(!err.is_retryable(), "{kind}: {err}");
+        assert!(
+            !err.to_string().contains("session-for-elsewhere"),
+            "{kind}: {err}"
+        );
+    }
     assert!(mock.received_requests().is_empty(), "nothing was sent");
 }
