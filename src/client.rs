@@ -2,6 +2,7 @@
 //! retry policy, starts queries (`query`, `query_all`, `resume`) and pages by hand
 //! (`query_more`) for code migrating from SOAP loops.
 
+use crate::lookahead::{self, Offer, OfferSender};
 use crate::page::{Pages, Records};
 use crate::{Clock, Cursor, Page, Query, QuerySource, Result, RetryPolicy, Scope, SharedClock};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -85,7 +86,7 @@ impl Client {
         if self.inner.check_expiry {
             cursor.check_expiry(self.clock().now())?;
         }
-        let mut page = self.fetch_next(cursor).await?;
+        let mut page = self.fetch_next(cursor, None).await?;
         if let Some(c) = &mut page.cursor {
             c.batch_size = cursor.batch_size;
         }
@@ -136,7 +137,9 @@ impl Client {
         }
     }
 
-    async fn with_retry<'a, F>(&'a self, mut call: F) -> Result<Page>
+    /// Makes `call` until it succeeds or the retry policy gives up. Each attempt
+    /// runs with an [`Offer`] to `offers`, when given, stamped with its send time.
+    async fn with_retry<'a, F>(&'a self, offers: Option<&OfferSender>, mut call: F) -> Result<Page>
     where
         F: FnMut() -> crate::BoxFuture<'a, Result<Page>>,
     {
@@ -144,7 +147,8 @@ impl Client {
         let mut attempt = 0;
         loop {
             let sent = self.inner.clock.now();
-            match call().await {
+            let offer = offers.map(|tx| Offer::new(tx.clone(), sent, self.idle_limit()));
+            match lookahead::scope(offer, call()).await {
                 Ok(mut page) => {
                     self.stamp(&mut page, sent);
                     return Ok(page);
@@ -167,14 +171,25 @@ impl Client {
         }
     }
 
-    pub(crate) async fn fetch_first(&self, query: &Query) -> Result<Page> {
+    /// The first page of `query`; the next page's cursor, if the backend
+    /// learns it early, goes to `offers`.
+    pub(crate) async fn fetch_first(
+        &self,
+        query: &Query,
+        offers: Option<&OfferSender>,
+    ) -> Result<Page> {
         let source = &self.inner.source;
-        self.with_retry(|| source.first_page(query)).await
+        self.with_retry(offers, || source.first_page(query)).await
     }
 
-    pub(crate) async fn fetch_next(&self, cursor: &Cursor) -> Result<Page> {
+    /// The page `cursor` points at; as [`Client::fetch_first`] for `offers`.
+    pub(crate) async fn fetch_next(
+        &self,
+        cursor: &Cursor,
+        offers: Option<&OfferSender>,
+    ) -> Result<Page> {
         let source = &self.inner.source;
-        self.with_retry(|| source.next_page(cursor)).await
+        self.with_retry(offers, || source.next_page(cursor)).await
     }
 }
 

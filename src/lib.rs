@@ -62,6 +62,7 @@ mod clock;
 mod cursor;
 mod error;
 mod kind;
+pub mod lookahead;
 mod memory;
 mod page;
 mod query;

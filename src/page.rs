@@ -8,6 +8,7 @@
 //! page may be prefetched while the caller works on this one.
 
 use crate::client::{Client, Start};
+use crate::lookahead::{self, OfferSender, Offers};
 use crate::record::Record;
 use crate::{Cursor, Error, Result};
 use futures_core::Stream;
@@ -70,6 +71,31 @@ impl<R> Page<R> {
 
 type PageFuture = Pin<Box<dyn Future<Output = Result<Page>> + Send>>;
 
+/// One page being fetched: its future (inline, or a spawned task's join), the
+/// task to abort when it is no longer wanted, and the cursors its backend
+/// offered early (see [`lookahead`](crate::lookahead)).
+struct Fetch {
+    fut: PageFuture,
+    abort: Option<tokio::task::AbortHandle>,
+    offers: Option<Offers>,
+}
+
+impl Fetch {
+    /// Stops the task, if the fetch runs in one.
+    fn cancel(self) {
+        if let Some(a) = self.abort {
+            a.abort();
+        }
+    }
+}
+
+/// A speculative fetch of the page after the one in flight, started from an
+/// offered cursor; used only if that page's own cursor is the same.
+struct Ahead {
+    token_hash: u64,
+    fetch: Fetch,
+}
+
 enum State {
     NotStarted(Start),
     Running,
@@ -77,6 +103,11 @@ enum State {
 }
 
 /// A stream of pages. `Unpin + Send + 'static`: store it, move it into a task.
+///
+/// With prefetch on, the next page is requested as soon as its cursor is
+/// known — when the backend offers it early (before this page's records are
+/// parsed), else when this page is handed over — so at most one page is
+/// fetched ahead of the caller.
 ///
 /// ```no_run
 /// # async fn f(client: querymore::Client) -> querymore::Result<()> {
@@ -94,8 +125,8 @@ pub struct Pages {
     cursor: Option<Cursor>,
     seen: HashSet<u64>,
     hasher: std::collections::hash_map::RandomState,
-    in_flight: Option<PageFuture>,
-    abort: Option<tokio::task::AbortHandle>,
+    in_flight: Option<Fetch>,
+    ahead: Option<Ahead>,
     pending: Option<Error>,
     prefetch: bool,
     check_expiry: bool,
@@ -112,7 +143,7 @@ impl Pages {
             seen: HashSet::new(),
             hasher: Default::default(),
             in_flight: None,
-            abort: None,
+            ahead: None,
             pending: None,
             prefetch,
             check_expiry,
@@ -156,25 +187,54 @@ impl Pages {
         self.hasher.hash_one(&cursor.token)
     }
 
-    fn start_fetch(&mut self, fut: PageFuture, cx: &mut Context<'_>) {
-        let spawn = self.prefetch && self.pages_read > 0;
+    /// Wraps a page future: with prefetch on, a channel for its offers, and a
+    /// task of its own when `spawn` (so it runs while the caller works).
+    fn fetch<F>(&self, make: F, spawn: bool, cx: &mut Context<'_>) -> Fetch
+    where
+        F: FnOnce(Client, Option<OfferSender>) -> PageFuture,
+    {
+        let (tx, offers) = match self.prefetch {
+            true => {
+                let (tx, rx) = lookahead::channel();
+                (Some(tx), Some(rx))
+            }
+            false => (None, None),
+        };
+        let fut = make(self.client.clone(), tx);
         match tokio::runtime::Handle::try_current() {
             Ok(handle) if spawn => {
                 let task = handle.spawn(fut);
-                self.abort = Some(task.abort_handle());
-                self.in_flight = Some(Box::pin(async move {
-                    task.await.unwrap_or_else(|e| {
-                        Err(Error::Io {
-                            context: "page prefetch task".into(),
-                            source: std::io::Error::other(e.to_string()),
-                        })
-                    })
-                }));
+                let abort = Some(task.abort_handle());
                 // Wake so the poller notices the task even if nobody polls yet.
                 cx.waker().wake_by_ref();
+                Fetch {
+                    fut: Box::pin(async move {
+                        task.await.unwrap_or_else(|e| {
+                            Err(Error::Io {
+                                context: "page prefetch task".into(),
+                                source: std::io::Error::other(e.to_string()),
+                            })
+                        })
+                    }),
+                    abort,
+                    offers,
+                }
             }
-            _ => self.in_flight = Some(fut),
+            _ => Fetch {
+                fut,
+                abort: None,
+                offers,
+            },
         }
+    }
+
+    /// A fetch of the page `cursor` points at.
+    fn fetch_at(&self, cursor: Cursor, spawn: bool, cx: &mut Context<'_>) -> Fetch {
+        self.fetch(
+            |client, tx| Box::pin(async move { client.fetch_next(&cursor, tx.as_ref()).await }),
+            spawn,
+            cx,
+        )
     }
 
     /// Starts fetching the page `cursor` points at, after the expiry check.
@@ -182,12 +242,52 @@ impl Pages {
         if self.check_expiry {
             cursor.check_expiry(self.client.clock().now())?;
         }
-        let client = self.client.clone();
-        self.start_fetch(
-            Box::pin(async move { client.fetch_next(&cursor).await }),
-            cx,
-        );
+        let spawn = self.prefetch && self.pages_read > 0;
+        self.in_flight = Some(self.fetch_at(cursor, spawn, cx));
         Ok(())
+    }
+
+    /// Acts on a cursor offered by the page in flight: fetches the page after
+    /// it now, unless that fetch is already running or could not be used (a
+    /// cursor already seen, or expired: the page's own cursor reports those).
+    fn speculate(&mut self, mut cursor: Cursor, cx: &mut Context<'_>) {
+        let h = self.token_hash(&cursor);
+        match self.ahead.take() {
+            Some(a) if a.token_hash == h => {
+                self.ahead = Some(a);
+                return;
+            }
+            Some(stale) => stale.fetch.cancel(),
+            None => {}
+        }
+        if self.seen.contains(&h)
+            || (self.check_expiry && cursor.is_expired_at(self.client.clock().now()))
+        {
+            return;
+        }
+        cursor.batch_size = self.batch_size;
+        self.ahead = Some(Ahead {
+            token_hash: h,
+            fetch: self.fetch_at(cursor, true, cx),
+        });
+    }
+
+    /// After a page: the fetch of the next one, reusing the speculative fetch
+    /// when the page confirms its cursor.
+    fn follow(&mut self, next: Cursor, cx: &mut Context<'_>) -> Result<()> {
+        let h = self.token_hash(&next);
+        match self.ahead.take() {
+            Some(a) if a.token_hash == h => {
+                self.in_flight = Some(a.fetch);
+                Ok(())
+            }
+            other => {
+                if let Some(stale) = other {
+                    stale.fetch.cancel();
+                }
+                self.fetch_next(next, cx)
+            }
+        }
     }
 
     fn begin(&mut self, start: Start, cx: &mut Context<'_>) -> Result<()> {
@@ -223,11 +323,13 @@ impl Pages {
                     });
                 }
                 let query = start.query.with_batch_size(batch);
-                let client = self.client.clone();
-                self.start_fetch(
-                    Box::pin(async move { client.fetch_first(&query).await }),
+                self.in_flight = Some(self.fetch(
+                    |client, tx| {
+                        Box::pin(async move { client.fetch_first(&query, tx.as_ref()).await })
+                    },
+                    false,
                     cx,
-                );
+                ));
                 Ok(())
             }
         }
@@ -252,18 +354,26 @@ impl Pages {
         Ok(page)
     }
 
+    /// Stops every fetch still running.
+    fn cancel_all(&mut self) {
+        if let Some(f) = self.in_flight.take() {
+            f.cancel();
+        }
+        if let Some(a) = self.ahead.take() {
+            a.fetch.cancel();
+        }
+    }
+
     fn fail(&mut self, e: Error) -> Poll<Option<Result<Page>>> {
         self.state = State::Done;
-        self.in_flight = None;
+        self.cancel_all();
         Poll::Ready(Some(Err(e)))
     }
 }
 
 impl Drop for Pages {
     fn drop(&mut self) {
-        if let Some(a) = self.abort.take() {
-            a.abort();
-        }
+        self.cancel_all();
     }
 }
 
@@ -276,23 +386,39 @@ impl Stream for Pages {
             if let Some(e) = this.pending.take() {
                 return this.fail(e);
             }
-            if let Some(fut) = this.in_flight.as_mut() {
-                let res = ready!(fut.as_mut().poll(cx));
+            if let Some(f) = this.in_flight.as_mut() {
+                // Cursors offered early start the page after this one now.
+                let mut offered = None;
+                if let Some(rx) = f.offers.as_mut() {
+                    while let Poll::Ready(Some(c)) = rx.poll_recv(cx) {
+                        offered = Some(c);
+                    }
+                }
+                if let Some(c) = offered {
+                    this.speculate(c, cx);
+                    continue;
+                }
+                let Some(f) = this.in_flight.as_mut() else {
+                    continue;
+                };
+                let res = ready!(f.fut.as_mut().poll(cx));
                 this.in_flight = None;
-                this.abort = None;
                 let page = match res.and_then(|p| this.finish_page(p)) {
                     Ok(p) => p,
                     Err(e) => return this.fail(e),
                 };
                 match page.cursor.clone() {
                     Some(next) if this.prefetch => {
-                        if let Err(e) = this.fetch_next(next, cx) {
+                        if let Err(e) = this.follow(next, cx) {
                             // Reported when the caller asks for the next page.
                             this.pending = Some(e);
                         }
                     }
                     Some(_) => {}
-                    None => this.state = State::Done,
+                    None => {
+                        this.state = State::Done;
+                        this.cancel_all();
+                    }
                 }
                 return Poll::Ready(Some(Ok(page)));
             }

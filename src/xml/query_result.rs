@@ -106,13 +106,26 @@ pub(crate) fn read_query_result<'i, D: RecordReader + ?Sized>(
     let backend = r.backend();
     let bad = |what: String| Error::protocol(backend, what);
     let mut done = None;
-    let mut query_locator = None;
+    let mut query_locator: Option<String> = None;
     let mut records = Vec::new();
     let mut size = None;
+    let mut offered = false;
     while let Some(c) = r.child(result)? {
         if c.ns() != ns {
             r.skip(&c)?;
             continue;
+        }
+        if !offered && c.local_name() == "records" {
+            // `done` and `queryLocator` come first: the next page can be
+            // requested while these records are read.
+            offered = true;
+            if done == Some(false)
+                && let Some(locator) = &query_locator
+            {
+                crate::lookahead::offer_next(|| {
+                    Some(Cursor::new(backend, CursorToken::Locator(locator.clone())))
+                });
+            }
         }
         match c.local_name() {
             "records" if c.is_nil() => r.skip(&c)?,

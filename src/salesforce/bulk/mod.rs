@@ -384,7 +384,7 @@ impl SalesforceBulk {
             }
             q.append_pair("maxRecords", &max_records.to_string());
         }
-        let set = results::fetch_set(&self.api, job, url).await?;
+        let set = results::fetch_set(&self.api, job, url, true).await?;
         let next = set.next.ok_or_else(|| {
             Error::protocol(
                 KIND,

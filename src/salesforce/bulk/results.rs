@@ -33,14 +33,27 @@ pub(super) struct ResultSet {
 }
 
 /// Fetches and parses one results set from `url` (sent once more with a new
-/// token if the token is refused and can be refreshed).
-pub(super) async fn fetch_set(api: &Api, job: &JobMeta, url: Url) -> Result<ResultSet> {
+/// token if the token is refused and can be refreshed). With `offer`, the
+/// next set's locator is offered to the [`lookahead`](crate::lookahead) as
+/// soon as the headers name it, before the CSV is read.
+pub(super) async fn fetch_set(
+    api: &Api,
+    job: &JobMeta,
+    url: Url,
+    offer: bool,
+) -> Result<ResultSet> {
     let url = &url;
-    api.authorized(|s| fetch_set_as(api, job, url.clone(), s))
+    api.authorized(|s| fetch_set_as(api, job, url.clone(), s, offer))
         .await
 }
 
-async fn fetch_set_as(api: &Api, job: &JobMeta, url: Url, session: Session) -> Result<ResultSet> {
+async fn fetch_set_as(
+    api: &Api,
+    job: &JobMeta,
+    url: Url,
+    session: Session,
+    offer: bool,
+) -> Result<ResultSet> {
     let req = api
         .request(&session, Method::GET, url)?
         .header(ACCEPT, "text/csv")
@@ -92,6 +105,15 @@ async fn fetch_set_as(api: &Api, job: &JobMeta, url: Url, session: Session) -> R
         }
         None => None,
     };
+    if offer && let Some(Some(locator)) = &next {
+        crate::lookahead::offer_next(|| {
+            Some(super::SalesforceBulk::cursor(
+                &job.id,
+                Some(locator.clone()),
+                None,
+            ))
+        });
+    }
     let rows = super::rows::parse_response(
         &api.http,
         resp,
@@ -147,7 +169,7 @@ pub(super) async fn fetch_listed(
         .map(|p| same_origin(KIND, &api.base, &p.result_url))
         .collect::<Result<Vec<_>>>()?;
     futures_util::stream::iter(urls)
-        .map(|url| fetch_set(api, job, url))
+        .map(|url| fetch_set(api, job, url, false))
         .buffered(concurrency.max(1))
         .try_fold(Vec::new(), |mut all, set| async move {
             all.extend(set.records);

@@ -1,23 +1,107 @@
 //! The Salesforce REST query result as it arrives on the wire:
-//! `{"totalSize", "done", "nextRecordsUrl", "records"}`. Private serde structs;
-//! records go straight into [`Record`] (which strips `attributes`, nests
-//! relationships and turns child subqueries into lists) with no JSON DOM between.
+//! `{"totalSize", "done", "nextRecordsUrl", "records"}`. Records go straight
+//! into [`Record`] (which strips `attributes`, nests relationships and turns
+//! child subqueries into lists) with no JSON DOM between. Salesforce sends
+//! `nextRecordsUrl` before `records`, so the next page's cursor is offered to
+//! the [`lookahead`](crate::lookahead) before the records are read.
 
-use crate::Record;
-use serde::Deserialize;
+use crate::{BackendKind, Cursor, CursorToken, Record};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::fmt;
 
 /// One page of `GET …/query`, `…/queryAll` or `nextRecordsUrl`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub(crate) struct QueryResult {
     /// Rows the whole query matches.
-    #[serde(default)]
     pub total_size: Option<u64>,
     /// True on the last page.
     pub done: bool,
     /// Where the next page is; absent (or null) when `done`.
-    #[serde(default)]
     pub next_records_url: Option<String>,
     /// The rows of this page.
     pub records: Vec<Record>,
+}
+
+impl<'de> Deserialize<'de> for QueryResult {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ResultVisitor)
+    }
+}
+
+struct ResultVisitor;
+
+impl<'de> Visitor<'de> for ResultVisitor {
+    type Value = QueryResult;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a query result object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<QueryResult, A::Error> {
+        let mut total_size = None;
+        let mut done = None;
+        let mut next_records_url: Option<String> = None;
+        let mut records = None;
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::TotalSize => total_size = map.next_value::<Option<u64>>()?,
+                Key::Done => done = Some(map.next_value::<bool>()?),
+                Key::NextRecordsUrl => next_records_url = map.next_value()?,
+                Key::Records => {
+                    if done == Some(false)
+                        && let Some(url) = next_records_url.as_deref().map(str::trim)
+                        && !url.is_empty()
+                    {
+                        crate::lookahead::offer_next(|| {
+                            Some(Cursor::new(
+                                BackendKind::SalesforceRest,
+                                CursorToken::NextRecordsUrl(url.to_owned()),
+                            ))
+                        });
+                    }
+                    records = Some(map.next_value::<Vec<Record>>()?);
+                }
+                Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(QueryResult {
+            total_size,
+            done: done.ok_or_else(|| de::Error::missing_field("done"))?,
+            next_records_url,
+            records: records.ok_or_else(|| de::Error::missing_field("records"))?,
+        })
+    }
+}
+
+/// A top-level key of the result.
+enum Key {
+    TotalSize,
+    Done,
+    NextRecordsUrl,
+    Records,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a query result field")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Key, E> {
+                Ok(match s {
+                    "totalSize" => Key::TotalSize,
+                    "done" => Key::Done,
+                    "nextRecordsUrl" => Key::NextRecordsUrl,
+                    "records" => Key::Records,
+                    _ => Key::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
 }
