@@ -49,7 +49,7 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client with the wall clock, default retries and no prefetch.
+    /// A client with the wall clock, default retries and prefetch on.
     pub fn new(source: impl QuerySource) -> Self {
         Client::builder(source).build()
     }
@@ -212,7 +212,7 @@ impl ClientBuilder {
             clock: SharedClock::system(),
             retry: RetryPolicy::default(),
             idle_limit: None,
-            prefetch: false,
+            prefetch: true,
             check_expiry: true,
         }
     }
@@ -241,7 +241,14 @@ impl ClientBuilder {
         self
     }
 
-    /// Fetch the next page while the caller works on the current one (default off).
+    /// Fetch the next page while the caller works on the current one (default
+    /// on): as soon as the backend knows the next cursor (see
+    /// [`lookahead`](crate::lookahead)), else when a page is handed over; at
+    /// most one page ahead, cancelled when the stream is dropped. A prefetched
+    /// page's cursor starts its idle time when that page arrives, so after a
+    /// long pause the records already fetched are still delivered and expiry
+    /// is reported on the page after them. Turn it off to request each page
+    /// only when the caller asks for it.
     pub fn prefetch(mut self, on: bool) -> Self {
         self.prefetch = on;
         self

@@ -131,10 +131,13 @@ pub async fn run(h: &Harness) -> std::result::Result<Vec<&'static str>, Failure>
 
 type CheckResult = std::result::Result<(), String>;
 
+/// The suite's client: no retries and no prefetch, so each page is one
+/// request made when asked for and the checks can time faults and expiry.
 fn client(h: &Harness, source: Arc<dyn QuerySource>) -> Client {
     crate::ClientBuilder::from_shared(source)
         .clock(h.clock.clone())
         .retry(RetryPolicy::none())
+        .prefetch(false)
         .build()
 }
 

@@ -3,6 +3,7 @@
 
 mod cli;
 mod conformance;
+mod lookahead;
 mod mock_double;
 mod paging;
 mod parity;

@@ -193,7 +193,11 @@ async fn an_invalid_batch_size_is_the_first_item_and_sends_nothing() {
 async fn an_idle_cursor_expires_before_any_request() {
     let src = Scripted::linear(vec![vec![1], vec![2]]);
     let clock = ManualClock::fixed();
-    let client = Client::builder(src.clone()).clock(clock.clone()).build();
+    // Without prefetch: nothing is fetched ahead while the caller pauses.
+    let client = Client::builder(src.clone())
+        .clock(clock.clone())
+        .prefetch(false)
+        .build();
     let mut pages = client.query("q").pages();
     let first = pages.try_next().await.unwrap().unwrap();
     let cursor = first.cursor.clone().unwrap();

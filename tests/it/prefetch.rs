@@ -6,8 +6,7 @@
 
 use chrono::TimeDelta;
 use querymore::{
-    BackendKind, BatchSizeRange, BoxFuture, Capabilities, Client, Cursor, CursorToken, Error,
-    ManualClock, Page, Query, QuerySource, Record, RetryPolicy,
+    BackendKind, Client, Cursor, CursorToken, Error, ManualClock, Page, Record, RetryPolicy,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -93,26 +92,7 @@ impl Counting {
     }
 }
 
-impl QuerySource for Counting {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Memory
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(BatchSizeRange::new("batchSize", 1, 2000, 2000))
-            .with_idle_limit(Some(TimeDelta::minutes(15)))
-    }
-    fn first_page<'a>(&'a self, _q: &'a Query) -> BoxFuture<'a, querymore::Result<Page>> {
-        Box::pin(self.serve(0))
-    }
-    fn next_page<'a>(&'a self, c: &'a Cursor) -> BoxFuture<'a, querymore::Result<Page>> {
-        let i = c
-            .locator()
-            .and_then(|l| l.strip_prefix("page-"))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(usize::MAX);
-        Box::pin(self.serve(i))
-    }
-}
+crate::support::paged_source!(Counting);
 
 #[derive(Debug, serde::Deserialize, PartialEq)]
 struct Row {

@@ -203,7 +203,10 @@ async fn salesforce_rest_idle_cursor_is_expired_on_the_server() {
 #[tokio::test]
 async fn salesforce_rest_idle_cursor_is_expired_before_any_request() {
     let (mock, clock) = mock_with(contacts()).await;
-    let mut pages = client(&mock, &clock).query(CONTACTS).pages();
+    let mut pages = client(&mock, &clock)
+        .query(CONTACTS)
+        .prefetch(false)
+        .pages();
     let first = pages.try_next().await.unwrap().unwrap();
     assert_eq!(
         first.cursor.as_ref().and_then(|c| c.idle_limit),

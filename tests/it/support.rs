@@ -31,11 +31,13 @@ pub async fn mock_with(dataset: Dataset) -> (MockServer, ManualClock) {
     (mock, clock)
 }
 
-/// A client on the mock's clock, without retries (so request counts are exact).
+/// A client on the mock's clock, without retries or prefetch (so request
+/// counts are exact and each page is requested when asked for).
 pub fn client(source: impl QuerySource, clock: &ManualClock) -> Client {
     Client::builder(source)
         .clock(clock.clone())
         .retry(RetryPolicy::none())
+        .prefetch(false)
         .build()
 }
 
@@ -119,3 +121,44 @@ pub fn accounts_with_contacts(
         .with_records("Account", accounts)
         .with_records("Contact", contacts)
 }
+
+/// Implements `QuerySource` for a test source with an
+/// `async fn serve(&self, page: usize) -> querymore::Result<Page>`: page 0
+/// first, then the page a `page-<n>` locator names (`usize::MAX` for any other
+/// cursor); pages of up to 2000, cursors idle out after 15 minutes.
+macro_rules! paged_source {
+    ($t:ty) => {
+        impl querymore::QuerySource for $t {
+            fn kind(&self) -> querymore::BackendKind {
+                querymore::BackendKind::Memory
+            }
+            fn capabilities(&self) -> querymore::Capabilities {
+                querymore::Capabilities::new(querymore::BatchSizeRange::new(
+                    "batchSize",
+                    1,
+                    2000,
+                    2000,
+                ))
+                .with_idle_limit(Some(chrono::TimeDelta::minutes(15)))
+            }
+            fn first_page<'a>(
+                &'a self,
+                _q: &'a querymore::Query,
+            ) -> querymore::BoxFuture<'a, querymore::Result<querymore::Page>> {
+                Box::pin(self.serve(0))
+            }
+            fn next_page<'a>(
+                &'a self,
+                c: &'a querymore::Cursor,
+            ) -> querymore::BoxFuture<'a, querymore::Result<querymore::Page>> {
+                let i = c
+                    .locator()
+                    .and_then(|l| l.strip_prefix("page-"))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(usize::MAX);
+                Box::pin(self.serve(i))
+            }
+        }
+    };
+}
+pub(crate) use paged_source;

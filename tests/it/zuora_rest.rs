@@ -184,6 +184,7 @@ async fn zuora_rest_idle_locator_expires_on_the_client_and_on_the_server() {
     let mut pages = c
         .query("select Id from InvoiceItem")
         .batch_size(100)
+        .prefetch(false)
         .pages();
     let first = pages.try_next().await.unwrap().unwrap();
     let cursor = first.cursor.unwrap();

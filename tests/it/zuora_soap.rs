@@ -156,7 +156,11 @@ async fn zuora_soap_batch_size_out_of_range_fails_before_any_request() {
 async fn zuora_soap_idle_cursor_expires_client_side_without_a_request() {
     let (mock, clock) = mock_with(Dataset::sample(100)).await;
     let c = client(zuora(&mock), &clock);
-    let mut pages = c.query("select Id from Account").batch_size(40).pages();
+    let mut pages = c
+        .query("select Id from Account")
+        .batch_size(40)
+        .prefetch(false)
+        .pages();
     pages.try_next().await.unwrap().unwrap();
     let sent = mock.received_requests().len();
     clock.advance(TimeDelta::minutes(15));

@@ -107,11 +107,13 @@ pub fn backend_at(
     }
 }
 
-/// A client over `source` on `clock` with fast retries.
+/// A client over `source` on `clock` with `retry`, without prefetch: a fault
+/// queued after a page hits the request for the next one.
 pub fn client(source: Arc<dyn QuerySource>, clock: &ManualClock, retry: RetryPolicy) -> Client {
     Client::builder(source)
         .clock(clock.clone())
         .retry(retry)
+        .prefetch(false)
         .build()
 }
 

@@ -3,7 +3,7 @@
 //! runs, malformed responses, and no credential in any output. The table in
 //! `RELIABILITY.md` names the test behind each claim.
 
-mod backends;
+pub(crate) mod backends;
 mod faults;
 mod limits;
 mod malformed;

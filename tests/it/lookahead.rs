@@ -1,0 +1,212 @@
+//! Lookahead (`querymore::lookahead::offer_next`): with prefetch on, a cursor a
+//! backend offers before its page is read starts the next request at once; an
+//! offer the page does not confirm is thrown away; exactly-once holds either
+//! way. Against the mock over HTTP, every backend that offers offers the right
+//! cursor: no request is wasted.
+
+use crate::reliability::backends::{ACCOUNT_IDS, ALL, Auth, account_ids, backend};
+use crate::support::{id_of, mock_with};
+use querymore::mock::Dataset;
+use querymore::{
+    BackendKind, Client, Cursor, CursorToken, Error, Page, Record, RetryPolicy, lookahead,
+};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// How a page of [`Offering`] behaves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    /// Offers the next cursor, then waits (up to `WAIT`) until the next page
+    /// has been asked for before it finishes: only lookahead lets it finish
+    /// early.
+    WaitForNext,
+    /// Offers a cursor for a page far away, then returns the real one.
+    Wrong,
+    /// First attempt: offers the right cursor, then fails retryably; later
+    /// attempts offer it again and succeed.
+    FailOnce,
+}
+
+const WAIT: Duration = Duration::from_secs(2);
+const PAGES: usize = 5;
+const PER_PAGE: usize = 3;
+
+/// Pages of consecutive numbers whose backend offers cursors early.
+#[derive(Debug)]
+struct Offering {
+    mode: Mode,
+    /// Every page index requested, in order.
+    requested: Mutex<Vec<usize>>,
+    /// Pages that finished before the page after them was asked for.
+    unassisted: AtomicUsize,
+    failed_once: AtomicUsize,
+}
+
+impl Offering {
+    fn new(mode: Mode) -> Self {
+        Offering {
+            mode,
+            requested: Mutex::new(Vec::new()),
+            unassisted: AtomicUsize::new(0),
+            failed_once: AtomicUsize::new(0),
+        }
+    }
+
+    fn requested(&self) -> Vec<usize> {
+        self.requested.lock().unwrap().clone()
+    }
+
+    fn cursor(i: usize) -> Cursor {
+        Cursor::new(
+            BackendKind::Memory,
+            CursorToken::Locator(format!("page-{i}")),
+        )
+    }
+
+    async fn serve(&self, i: usize) -> querymore::Result<Page> {
+        self.requested.lock().unwrap().push(i);
+        let next = (i + 1 < PAGES).then(|| Self::cursor(i + 1));
+        match self.mode {
+            Mode::WaitForNext => {
+                lookahead::offer_next(|| next.clone());
+                if next.is_some() {
+                    let asked = async {
+                        while !self.requested().contains(&(i + 1)) {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
+                    };
+                    if tokio::time::timeout(WAIT, asked).await.is_err() {
+                        self.unassisted.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }
+            Mode::Wrong => lookahead::offer_next(|| Some(Self::cursor(1000 + i))),
+            Mode::FailOnce => {
+                lookahead::offer_next(|| next.clone());
+                if i == 1 && self.failed_once.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return Err(Error::Protocol {
+                        backend: BackendKind::Memory,
+                        message: "body cut short".into(),
+                        retryable: true,
+                    });
+                }
+            }
+        }
+        let start = i * PER_PAGE;
+        let records = (start..start + PER_PAGE)
+            .map(|n| Record::new().with("N", n as i64))
+            .collect();
+        Ok(Page::new(records, next, None))
+    }
+}
+
+crate::support::paged_source!(Offering);
+
+async fn numbers(src: &std::sync::Arc<Offering>, prefetch: bool) -> Vec<i64> {
+    Client::builder(src.clone())
+        .retry(RetryPolicy::default().with_base_delay(Duration::from_millis(1)))
+        .prefetch(prefetch)
+        .build()
+        .query("q")
+        .records::<Record>()
+        .try_collect()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| match r.get("N") {
+            Some(querymore::Value::Int(n)) => *n,
+            other => panic!("not a number: {other:?}"),
+        })
+        .collect()
+}
+
+fn all_numbers() -> Vec<i64> {
+    (0..(PAGES * PER_PAGE) as i64).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offered_cursor_is_requested_before_its_page_is_read() {
+    let src = std::sync::Arc::new(Offering::new(Mode::WaitForNext));
+    assert_eq!(numbers(&src, true).await, all_numbers());
+    assert_eq!(src.requested(), (0..PAGES).collect::<Vec<_>>());
+    assert_eq!(
+        src.unassisted.load(Ordering::SeqCst),
+        0,
+        "every page's successor was requested while the page was still being read"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_prefetch_an_offer_starts_nothing() {
+    let src = std::sync::Arc::new(Offering::new(Mode::WaitForNext));
+    assert_eq!(numbers(&src, false).await, all_numbers());
+    assert_eq!(
+        src.unassisted.load(Ordering::SeqCst),
+        PAGES - 1,
+        "each page waited in vain: nothing was requested ahead"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_offer_is_thrown_away_and_every_record_comes_once() {
+    let src = std::sync::Arc::new(Offering::new(Mode::Wrong));
+    assert_eq!(numbers(&src, true).await, all_numbers());
+    let real: Vec<usize> = src.requested().into_iter().filter(|&i| i < 1000).collect();
+    assert_eq!(real, (0..PAGES).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_page_offering_the_same_cursor_keeps_the_fetch_ahead() {
+    let src = std::sync::Arc::new(Offering::new(Mode::FailOnce));
+    assert_eq!(numbers(&src, true).await, all_numbers());
+    let requested = src.requested();
+    assert_eq!(
+        requested.iter().filter(|&&i| i == 1).count(),
+        2,
+        "page 1 failed once and was retried: {requested:?}"
+    );
+    for page in [0, 2, 3, 4] {
+        assert_eq!(
+            requested.iter().filter(|&&i| i == page).count(),
+            1,
+            "page {page} was requested once: {requested:?}"
+        );
+    }
+}
+
+/// Every backend over HTTP: with prefetch (and lookahead) on, the mock
+/// serves exactly one request per page: each offered cursor was the page's
+/// own, and every record comes once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_http_every_offer_is_confirmed_and_no_request_is_wasted() {
+    let dataset = Dataset::generated(11, 2000, 0, 0);
+    let expected = account_ids(&dataset);
+    let (mock, clock) = mock_with(dataset).await;
+    for kind in ALL {
+        let source = backend(kind, &mock, Auth::Fixed, querymore::HttpOptions::default());
+        let mut served = Vec::new();
+        for prefetch in [false, true] {
+            let before = mock.state().requests_served(kind);
+            let client = Client::builder(source.clone())
+                .clock(clock.clone())
+                .retry(RetryPolicy::none())
+                .prefetch(prefetch)
+                .build();
+            let mut pages = client.query(ACCOUNT_IDS).batch_size(200).pages();
+            let mut ids = Vec::new();
+            let mut n_pages = 0;
+            while let Some(page) = pages.try_next().await.unwrap() {
+                n_pages += 1;
+                ids.extend(page.records.iter().map(id_of));
+            }
+            assert_eq!(n_pages, 10, "{kind}");
+            assert_eq!(ids, expected, "{kind}: every record once, in order");
+            served.push(mock.state().requests_served(kind) - before);
+        }
+        assert_eq!(
+            served[1], served[0],
+            "{kind}: requests with lookahead vs one request per page asked for"
+        );
+    }
+}
