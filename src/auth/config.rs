@@ -247,6 +247,84 @@ mod tests {
         assert!(!format!("{:?}", AuthConfig::Token(Secret::new("tok-9"))).contains("tok-9"));
     }
 
+    /// `(what, reason)` of an `InvalidInput` error.
+    fn invalid<T: fmt::Debug>(r: Result<T>) -> (&'static str, String) {
+        match r {
+            Err(Error::InvalidInput { what, reason }) => (what, reason),
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rest_credentials_are_required_checked_and_never_shown() {
+        let mut auth = RestCredentials::default();
+        assert_eq!(
+            invalid(auth.required("set one")),
+            ("credentials", "set one".to_owned())
+        );
+        auth.set(AuthConfig::Token(Secret::new("line\nbreak-secret")));
+        let backend = BackendKind::SalesforceRest;
+        let clock = SharedClock::system;
+        let e = invalid(auth.provider(backend, "unused", url, clock()));
+        assert_eq!(e.0, "access token");
+        auth.set(AuthConfig::Token(Secret::new("tok-shown-nowhere")));
+        assert!(
+            !auth
+                .provider(backend, "unused", url, clock())
+                .unwrap()
+                .can_refresh()
+        );
+        assert!(!format!("{auth:?}").contains("tok-shown-nowhere"));
+        assert_eq!(
+            auth.http().max_body_bytes,
+            HttpOptions::default().max_body_bytes
+        );
+    }
+
+    #[test]
+    fn the_bearer_builders_name_what_is_missing() {
+        use crate::{SalesforceBulk, SalesforceRest, ZuoraRest};
+        let cases = [
+            (
+                invalid(SalesforceRest::builder().access_token("t").build()),
+                ("instance URL", "SalesforceRest needs an instance URL"),
+            ),
+            (
+                invalid(
+                    SalesforceRest::builder()
+                        .instance_url("https://a.b")
+                        .build(),
+                ),
+                (
+                    "credentials",
+                    "SalesforceRest needs an access token or client credentials",
+                ),
+            ),
+            (
+                invalid(SalesforceBulk::builder().access_token("t").build()),
+                ("instance URL", "SalesforceBulk needs an instance_url"),
+            ),
+            (
+                invalid(
+                    SalesforceBulk::builder()
+                        .instance_url("https://a.b")
+                        .build(),
+                ),
+                (
+                    "credentials",
+                    "SalesforceBulk needs an access token or client credentials",
+                ),
+            ),
+            (
+                invalid(ZuoraRest::builder().base_url("https://a.b").build()),
+                ("credentials", "set an access token or client credentials"),
+            ),
+        ];
+        for (got, (what, reason)) in cases {
+            assert_eq!(got, (what, reason.to_owned()));
+        }
+    }
+
     #[test]
     fn bearer_headers_are_sensitive() {
         let h = bearer_header(&Secret::new("abc")).unwrap();
