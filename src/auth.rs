@@ -6,7 +6,7 @@
 mod config;
 pub(crate) mod oauth;
 
-pub(crate) use config::{AuthConfig, bearer_header};
+pub(crate) use config::{AuthConfig, RestCredentials, bearer_header, rest_credential_setters};
 pub use oauth::ClientCredentials;
 
 use crate::source::BoxFuture;

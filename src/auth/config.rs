@@ -1,6 +1,8 @@
 //! What a backend builder was told about credentials ([`AuthConfig`]), checked
-//! and turned into an [`AuthProvider`] when the backend is built, and the
-//! `Authorization: Bearer` header built from a session, marked sensitive.
+//! and turned into an [`AuthProvider`] when the backend is built; the part the
+//! bearer-token (REST) builders share ([`RestCredentials`] and its setters,
+//! [`rest_credential_setters!`]); and the `Authorization: Bearer` header built
+//! from a session, marked sensitive.
 
 use super::{AuthProvider, ClientCredentials, StaticToken};
 use crate::{BackendKind, Error, HttpOptions, Result, Secret, SharedClock};
@@ -79,6 +81,115 @@ impl AuthConfig {
     }
 }
 
+/// The credential settings the bearer-token backend builders (Zuora REST,
+/// Salesforce REST and Bulk) share: the credentials and the HTTP options, which
+/// OAuth token requests use too. A builder embeds it as its `auth` field and
+/// gets its public setters from [`rest_credential_setters!`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RestCredentials {
+    credentials: Option<AuthConfig>,
+    http: HttpOptions,
+}
+
+impl RestCredentials {
+    /// Starts from credentials found elsewhere (the environment), if any.
+    pub fn new(credentials: Option<AuthConfig>) -> Self {
+        RestCredentials {
+            credentials,
+            http: HttpOptions::default(),
+        }
+    }
+
+    /// Sets the credentials, replacing any set before.
+    pub fn set(&mut self, credentials: AuthConfig) {
+        self.credentials = Some(credentials);
+    }
+
+    /// Sets the HTTP options.
+    pub fn set_http(&mut self, options: HttpOptions) {
+        self.http = options;
+    }
+
+    /// The HTTP options set (default: [`HttpOptions::default`]).
+    pub fn http(&self) -> &HttpOptions {
+        &self.http
+    }
+
+    /// The credentials set; when there are none, an `InvalidInput` error about
+    /// `credentials` with `missing` as its reason.
+    pub fn required(&self, missing: &str) -> Result<&AuthConfig> {
+        self.credentials
+            .as_ref()
+            .ok_or_else(|| Error::InvalidInput {
+                what: "credentials",
+                reason: missing.into(),
+            })
+    }
+
+    /// [`RestCredentials::required`], checked and turned into a provider by
+    /// [`AuthConfig::into_provider`] with these HTTP options. No request is sent.
+    pub fn provider(
+        &self,
+        backend: BackendKind,
+        missing: &str,
+        token_url: impl FnOnce() -> Result<Url>,
+        clock: SharedClock,
+    ) -> Result<Arc<dyn AuthProvider>> {
+        self.required(missing)?
+            .clone()
+            .into_provider(backend, token_url, &self.http, clock)
+    }
+}
+
+/// Writes a bearer-token builder's public credential setters over its `auth:
+/// RestCredentials` field: `access_token`, `client_credentials`,
+/// `auth_provider` and `http_options`, in that order, each with the doc
+/// comment written before its name (the token URL and refresh rules differ per
+/// backend).
+macro_rules! rest_credential_setters {
+    (
+        $(#[$token_doc:meta])* access_token;
+        $(#[$client_doc:meta])* client_credentials;
+        $(#[$provider_doc:meta])* auth_provider;
+        $(#[$http_doc:meta])* http_options;
+    ) => {
+        $(#[$token_doc])*
+        pub fn access_token(mut self, token: impl Into<$crate::Secret>) -> Self {
+            self.auth.set($crate::auth::AuthConfig::Token(token.into()));
+            self
+        }
+
+        $(#[$client_doc])*
+        pub fn client_credentials(
+            mut self,
+            client_id: impl Into<String>,
+            client_secret: impl Into<$crate::Secret>,
+        ) -> Self {
+            self.auth.set($crate::auth::AuthConfig::ClientCredentials {
+                client_id: client_id.into(),
+                client_secret: client_secret.into(),
+            });
+            self
+        }
+
+        $(#[$provider_doc])*
+        pub fn auth_provider(
+            mut self,
+            provider: ::std::sync::Arc<dyn $crate::auth::AuthProvider>,
+        ) -> Self {
+            self.auth.set($crate::auth::AuthConfig::Provider(provider));
+            self
+        }
+
+        $(#[$http_doc])*
+        pub fn http_options(mut self, options: $crate::HttpOptions) -> Self {
+            self.auth.set_http(options);
+            self
+        }
+    };
+}
+pub(crate) use rest_credential_setters;
+
 /// `Bearer <token>` as a header value marked sensitive (so it is never logged).
 /// The error never quotes the token.
 pub(crate) fn bearer_header(token: &Secret) -> Result<HeaderValue> {
@@ -134,6 +245,84 @@ mod tests {
             "{shown}"
         );
         assert!(!format!("{:?}", AuthConfig::Token(Secret::new("tok-9"))).contains("tok-9"));
+    }
+
+    /// `(what, reason)` of an `InvalidInput` error.
+    fn invalid<T: fmt::Debug>(r: Result<T>) -> (&'static str, String) {
+        match r {
+            Err(Error::InvalidInput { what, reason }) => (what, reason),
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rest_credentials_are_required_checked_and_never_shown() {
+        let mut auth = RestCredentials::default();
+        assert_eq!(
+            invalid(auth.required("set one")),
+            ("credentials", "set one".to_owned())
+        );
+        auth.set(AuthConfig::Token(Secret::new("line\nbreak-secret")));
+        let backend = BackendKind::SalesforceRest;
+        let clock = SharedClock::system;
+        let e = invalid(auth.provider(backend, "unused", url, clock()));
+        assert_eq!(e.0, "access token");
+        auth.set(AuthConfig::Token(Secret::new("tok-shown-nowhere")));
+        assert!(
+            !auth
+                .provider(backend, "unused", url, clock())
+                .unwrap()
+                .can_refresh()
+        );
+        assert!(!format!("{auth:?}").contains("tok-shown-nowhere"));
+        assert_eq!(
+            auth.http().max_body_bytes,
+            HttpOptions::default().max_body_bytes
+        );
+    }
+
+    #[test]
+    fn the_bearer_builders_name_what_is_missing() {
+        use crate::{SalesforceBulk, SalesforceRest, ZuoraRest};
+        let cases = [
+            (
+                invalid(SalesforceRest::builder().access_token("t").build()),
+                ("instance URL", "SalesforceRest needs an instance URL"),
+            ),
+            (
+                invalid(
+                    SalesforceRest::builder()
+                        .instance_url("https://a.b")
+                        .build(),
+                ),
+                (
+                    "credentials",
+                    "SalesforceRest needs an access token or client credentials",
+                ),
+            ),
+            (
+                invalid(SalesforceBulk::builder().access_token("t").build()),
+                ("instance URL", "SalesforceBulk needs an instance_url"),
+            ),
+            (
+                invalid(
+                    SalesforceBulk::builder()
+                        .instance_url("https://a.b")
+                        .build(),
+                ),
+                (
+                    "credentials",
+                    "SalesforceBulk needs an access token or client credentials",
+                ),
+            ),
+            (
+                invalid(ZuoraRest::builder().base_url("https://a.b").build()),
+                ("credentials", "set an access token or client credentials"),
+            ),
+        ];
+        for (got, (what, reason)) in cases {
+            assert_eq!(got, (what, reason.to_owned()));
+        }
     }
 
     #[test]

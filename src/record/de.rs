@@ -1,5 +1,11 @@
 //! serde `Deserializer` for [`Record`] and [`Value`] with csv-style, type-directed
 //! parsing: text is parsed into whatever the target type asks for.
+//!
+//! One deserializer serves both ways of reading a record, told apart by its
+//! [`Source`]: borrowing (`&Value`, what [`Record::deserialize_as`] uses) and
+//! taking (`&mut Value`, in `take.rs`, what [`Records<T>`](crate::Records) uses:
+//! text moves into the target instead of being copied). The type-directed
+//! parsing, options, enums and errors are written once, here.
 
 use super::{Record, Value};
 use serde::de::value::BorrowedStrDeserializer;
@@ -8,6 +14,8 @@ use serde::de::{
     VariantAccess, Visitor,
 };
 use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// Why a record did not fit the target type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +35,126 @@ impl de::Error for DeError {
     }
 }
 
-/// Deserializes a whole [`Record`] as a map of its fields.
+/// Where the deserializer's values come from: `&Value` (borrowed) or
+/// `&mut Value` (text, records and lists taken as they are read). It holds
+/// only what depends on ownership; everything else reads [`Source::look`].
+pub trait Source<'de>: Sized {
+    /// Text, as the source holds it.
+    type Text: AsRef<str>;
+    /// A nested record, as the source holds it.
+    type Record;
+    /// The `(name, value)` slots of a record.
+    type Fields: ExactSizeIterator;
+    /// The items of a list.
+    type Items: ExactSizeIterator<Item = Self> + Default;
+    /// The value, to look at.
+    fn look(&self) -> &Value;
+    /// The value, borrowed for all of `'de`.
+    fn into_ref(self) -> &'de Value;
+    /// The value, with its text, record or list handed over.
+    fn open(self) -> Node<'de, Self>;
+    /// Visits text as a string: borrowed, or moved into the target.
+    fn visit_str<V: Visitor<'de>>(text: Self::Text, visitor: V) -> Result<V::Value, DeError>;
+    /// Visits text as bytes: borrowed, or moved into the target.
+    fn visit_bytes<V: Visitor<'de>>(text: Self::Text, visitor: V) -> Result<V::Value, DeError>;
+    /// The fields of a record.
+    fn fields(record: Self::Record) -> Self::Fields;
+    /// One field slot as its name and its value.
+    fn field(slot: <Self::Fields as Iterator>::Item) -> (&'de str, Self);
+}
+
+/// A value opened by its [`Source`].
+pub enum Node<'de, S: Source<'de>> {
+    /// Null, a boolean or a number.
+    Scalar(&'de Value),
+    /// Text.
+    Text(S::Text),
+    /// A nested record.
+    Record(S::Record),
+    /// A list.
+    List(S::Items),
+}
+
+impl<'de, S: Source<'de>> Node<'de, S> {
+    /// The error for a value that is not what the target asked for.
+    fn unexpected(&self, expected: &str) -> DeError {
+        let found = match self {
+            Node::Scalar(Value::Bool(b)) => format!("boolean {b}"),
+            Node::Scalar(Value::Int(i)) => format!("integer {i}"),
+            Node::Scalar(Value::Float(f)) => format!("number {f}"),
+            Node::Scalar(_) => "null".to_owned(),
+            Node::Text(s) => format!("text {:?}", s.as_ref()),
+            Node::Record(_) => "a record".to_owned(),
+            Node::List(_) => "a list".to_owned(),
+        };
+        DeError(format!("expected {expected}, found {found}"))
+    }
+
+    /// A boolean or number written as text (`true`, `42`); anything else is
+    /// an error. Out of line: it keeps the text path small enough to inline.
+    #[inline(never)]
+    fn visit_as_text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self {
+            Node::Scalar(v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))) => {
+                let text = v.to_text().unwrap_or_default().into_owned();
+                visitor.visit_string(text)
+            }
+            other => Err(other.unexpected("text")),
+        }
+    }
+}
+
+/// The error for `value` when the target asked for `expected`.
+fn unexpected(value: &Value, expected: &str) -> DeError {
+    value.open().unexpected(expected)
+}
+
+/// Reading borrows: text is visited as `&'de str`.
+impl<'de> Source<'de> for &'de Value {
+    type Text = &'de str;
+    type Record = &'de Record;
+    type Fields = std::slice::Iter<'de, (Arc<str>, Value)>;
+    type Items = std::slice::Iter<'de, Value>;
+
+    fn look(&self) -> &Value {
+        self
+    }
+
+    fn into_ref(self) -> &'de Value {
+        self
+    }
+
+    fn open(self) -> Node<'de, Self> {
+        match self {
+            Value::Text(s) => Node::Text(s.as_str()),
+            Value::Record(r) => Node::Record(&**r),
+            Value::List(items) => Node::List(items.iter()),
+            other => Node::Scalar(other),
+        }
+    }
+
+    fn visit_str<V: Visitor<'de>>(text: &'de str, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_borrowed_str(text)
+    }
+
+    fn visit_bytes<V: Visitor<'de>>(text: &'de str, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_borrowed_bytes(text.as_bytes())
+    }
+
+    fn fields(record: &'de Record) -> Self::Fields {
+        record.fields.iter()
+    }
+
+    fn field((name, value): &'de (Arc<str>, Value)) -> (&'de str, Self) {
+        (name, value)
+    }
+}
+
+/// Deserializes a whole [`Record`] as a map of its fields. `S` is where its
+/// values come from; only the default, borrowing `&Value`, is built outside
+/// this crate.
 #[derive(Debug, Clone, Copy)]
-pub struct RecordDeserializer<'a>(&'a Record);
+pub struct RecordDeserializer<'a, S: Source<'a> = &'a Value>(S::Record);
 
 impl<'a> RecordDeserializer<'a> {
     /// Wraps a record.
@@ -38,12 +163,19 @@ impl<'a> RecordDeserializer<'a> {
     }
 }
 
-impl<'de> Deserializer<'de> for RecordDeserializer<'de> {
+impl<'a, S: Source<'a>> RecordDeserializer<'a, S> {
+    /// Reads `record` through the source `S`.
+    pub(super) fn of(record: S::Record) -> Self {
+        RecordDeserializer(record)
+    }
+}
+
+impl<'de, S: Source<'de>> Deserializer<'de> for RecordDeserializer<'de, S> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_map(FieldsAccess {
-            iter: self.0.fields.iter(),
+        visitor.visit_map(FieldsAccess::<S> {
+            iter: S::fields(self.0),
             value: None,
         })
     }
@@ -67,12 +199,12 @@ impl<'de> Deserializer<'de> for RecordDeserializer<'de> {
     }
 }
 
-struct FieldsAccess<'de> {
-    iter: std::slice::Iter<'de, (std::sync::Arc<str>, Value)>,
-    value: Option<&'de Value>,
+struct FieldsAccess<'de, S: Source<'de>> {
+    iter: S::Fields,
+    value: Option<S>,
 }
 
-impl<'de> MapAccess<'de> for FieldsAccess<'de> {
+impl<'de, S: Source<'de>> MapAccess<'de> for FieldsAccess<'de, S> {
     type Error = DeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -80,7 +212,8 @@ impl<'de> MapAccess<'de> for FieldsAccess<'de> {
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
         match self.iter.next() {
-            Some((k, v)) => {
+            Some(slot) => {
+                let (k, v) = S::field(slot);
                 self.value = Some(v);
                 seed.deserialize(BorrowedStrDeserializer::new(k)).map(Some)
             }
@@ -88,12 +221,12 @@ impl<'de> MapAccess<'de> for FieldsAccess<'de> {
         }
     }
 
-    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, DeError> {
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, DeError> {
         let v = self
             .value
             .take()
             .ok_or_else(|| DeError("value requested before key".into()))?;
-        seed.deserialize(ValueDeserializer::new(v))
+        seed.deserialize(ValueDeserializer::of(v))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -101,31 +234,39 @@ impl<'de> MapAccess<'de> for FieldsAccess<'de> {
     }
 }
 
-/// Deserializes one [`Value`], parsing text into the type asked for.
-#[derive(Debug, Clone, Copy)]
-pub struct ValueDeserializer<'a>(&'a Value);
+/// Deserializes one [`Value`], parsing text into the type asked for. `S` is
+/// where the value comes from; only the default, borrowing `&Value`, is built
+/// outside this crate.
+#[derive(Clone, Copy)]
+pub struct ValueDeserializer<'a, S: Source<'a> = &'a Value>(S, PhantomData<&'a Value>);
 
 impl<'a> ValueDeserializer<'a> {
     /// Wraps a value.
     pub fn new(value: &'a Value) -> Self {
-        ValueDeserializer(value)
+        ValueDeserializer(value, PhantomData)
+    }
+}
+
+impl<'a, S: Source<'a>> fmt::Debug for ValueDeserializer<'a, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ValueDeserializer")
+            .field(self.0.look())
+            .finish()
+    }
+}
+
+impl<'de, S: Source<'de>> ValueDeserializer<'de, S> {
+    /// Reads the value through its source.
+    fn of(source: S) -> Self {
+        ValueDeserializer(source, PhantomData)
     }
 
     fn unexpected(&self, expected: &str) -> DeError {
-        let found = match self.0 {
-            Value::Null => "null".to_owned(),
-            Value::Bool(b) => format!("boolean {b}"),
-            Value::Int(i) => format!("integer {i}"),
-            Value::Float(f) => format!("number {f}"),
-            Value::Text(s) => format!("text {s:?}"),
-            Value::Record(_) => "a record".to_owned(),
-            Value::List(_) => "a list".to_owned(),
-        };
-        DeError(format!("expected {expected}, found {found}"))
+        unexpected(self.0.look(), expected)
     }
 
     fn parse_int<T: std::str::FromStr>(&self, what: &str) -> Result<T, DeError> {
-        match self.0 {
+        match self.0.look() {
             Value::Text(s) => s.trim().parse().map_err(|_| self.unexpected(what)),
             _ => Err(self.unexpected(what)),
         }
@@ -135,7 +276,7 @@ impl<'a> ValueDeserializer<'a> {
 macro_rules! int_method {
     ($method:ident, $visit:ident, $ty:ty) => {
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-            match self.0 {
+            match self.0.look() {
                 Value::Int(i) => <$ty>::try_from(*i)
                     .map_err(|_| self.unexpected(stringify!($ty)))
                     .and_then(|n| visitor.$visit(n)),
@@ -150,23 +291,23 @@ macro_rules! int_method {
     };
 }
 
-impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
+impl<'de, S: Source<'de>> Deserializer<'de> for ValueDeserializer<'de, S> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Int(i) => visitor.visit_i64(*i),
-            Value::Float(f) => visitor.visit_f64(*f),
-            Value::Text(s) => visitor.visit_borrowed_str(s),
-            Value::Record(r) => RecordDeserializer::new(r).deserialize_any(visitor),
-            Value::List(items) => visitor.visit_seq(ListAccess(items.iter())),
+        match self.0.open() {
+            Node::Scalar(Value::Bool(b)) => visitor.visit_bool(*b),
+            Node::Scalar(Value::Int(i)) => visitor.visit_i64(*i),
+            Node::Scalar(Value::Float(f)) => visitor.visit_f64(*f),
+            Node::Scalar(_) => visitor.visit_unit(),
+            Node::Text(s) => S::visit_str(s, visitor),
+            Node::Record(r) => RecordDeserializer::<S>::of(r).deserialize_any(visitor),
+            Node::List(items) => visitor.visit_seq(ListAccess::<S>(items)),
         }
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        let b = match self.0 {
+        let b = match self.0.look() {
             Value::Bool(b) => *b,
             Value::Int(0) => false,
             Value::Int(1) => true,
@@ -196,7 +337,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
+        match self.0.look() {
             Value::Float(f) => visitor.visit_f64(*f),
             Value::Int(i) => visitor.visit_f64(*i as f64),
             _ => visitor.visit_f64(self.parse_int::<f64>("a number")?),
@@ -204,7 +345,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
+        match self.0.look() {
             Value::Text(s) if s.chars().count() == 1 => {
                 visitor.visit_char(s.chars().next().unwrap_or_default())
             }
@@ -213,13 +354,9 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Text(s) => visitor.visit_borrowed_str(s),
-            Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
-                let text = self.0.to_text().unwrap_or_default().into_owned();
-                visitor.visit_string(text)
-            }
-            _ => Err(self.unexpected("text")),
+        match self.0.open() {
+            Node::Text(s) => S::visit_str(s, visitor),
+            other => other.visit_as_text(visitor),
         }
     }
 
@@ -228,18 +365,21 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
+        match self.0.into_ref() {
             Value::Text(s) => visitor.visit_borrowed_bytes(s.as_bytes()),
-            _ => Err(self.unexpected("bytes")),
+            other => Err(unexpected(other, "bytes")),
         }
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_bytes(visitor)
+        match self.0.open() {
+            Node::Text(s) => S::visit_bytes(s, visitor),
+            other => Err(other.unexpected("bytes")),
+        }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
+        match self.0.look() {
             Value::Null => visitor.visit_none(),
             Value::Text(s) if s.is_empty() => visitor.visit_none(),
             _ => visitor.visit_some(self),
@@ -247,7 +387,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
+        match self.0.look() {
             Value::Null => visitor.visit_unit(),
             Value::Text(s) if s.is_empty() => visitor.visit_unit(),
             _ => Err(self.unexpected("nothing")),
@@ -271,10 +411,10 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::List(items) => visitor.visit_seq(ListAccess(items.iter())),
-            Value::Null => visitor.visit_seq(ListAccess([].iter())),
-            _ => Err(self.unexpected("a list")),
+        match self.0.open() {
+            Node::List(items) => visitor.visit_seq(ListAccess::<S>(items)),
+            Node::Scalar(Value::Null) => visitor.visit_seq(ListAccess::<S>(Default::default())),
+            other => Err(other.unexpected("a list")),
         }
     }
 
@@ -296,9 +436,9 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Record(r) => RecordDeserializer::new(r).deserialize_any(visitor),
-            _ => Err(self.unexpected("a record")),
+        match self.0.open() {
+            Node::Record(r) => RecordDeserializer::<S>::of(r).deserialize_any(visitor),
+            other => Err(other.unexpected("a record")),
         }
     }
 
@@ -317,14 +457,14 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        match self.0 {
+        match self.0.into_ref() {
             Value::Text(s) => visitor.visit_enum(UnitVariant(s)),
-            _ => Err(self.unexpected("an enum variant name")),
+            other => Err(unexpected(other, "an enum variant name")),
         }
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_str(visitor)
+        ValueDeserializer::new(self.0.into_ref()).deserialize_str(visitor)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -332,9 +472,9 @@ impl<'de> Deserializer<'de> for ValueDeserializer<'de> {
     }
 }
 
-struct ListAccess<'de>(std::slice::Iter<'de, Value>);
+struct ListAccess<'de, S: Source<'de>>(S::Items);
 
-impl<'de> SeqAccess<'de> for ListAccess<'de> {
+impl<'de, S: Source<'de>> SeqAccess<'de> for ListAccess<'de, S> {
     type Error = DeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -343,7 +483,7 @@ impl<'de> SeqAccess<'de> for ListAccess<'de> {
     ) -> Result<Option<T::Value>, DeError> {
         self.0
             .next()
-            .map(|v| seed.deserialize(ValueDeserializer::new(v)))
+            .map(|v| seed.deserialize(ValueDeserializer::of(v)))
             .transpose()
     }
 
@@ -477,6 +617,23 @@ mod tests {
         let bad: Record = fields.into_iter().collect();
         let err = bad.deserialize_as::<Account>().unwrap_err();
         assert!(err.to_string().contains("\"seven\""), "{err}");
+    }
+
+    #[test]
+    fn the_public_deserializers_stay_copy_and_debug() {
+        use super::{RecordDeserializer, ValueDeserializer};
+        let r = Record::new().with("Id", "A1");
+        let d = RecordDeserializer::new(&r);
+        let copy = d;
+        assert_eq!(format!("{d:?}"), format!("RecordDeserializer({r:?})"));
+        let row: std::collections::BTreeMap<String, String> =
+            Deserialize::deserialize(copy).unwrap();
+        assert_eq!(row["Id"], "A1");
+        let v = Value::from("x");
+        let vd = ValueDeserializer::new(&v);
+        let copy = vd;
+        assert_eq!(format!("{vd:?}"), r#"ValueDeserializer(Text("x"))"#);
+        assert_eq!(<&str>::deserialize(copy).unwrap(), "x");
     }
 
     #[test]

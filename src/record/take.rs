@@ -1,243 +1,63 @@
-//! A consuming variant of the record [`Deserializer`](super::RecordDeserializer):
-//! text moves into the target's `String` fields instead of being copied. It is
-//! what [`Records<T>`](crate::Records) uses, since it owns each record and drops
-//! it right after. Everything but the ownership of text (the type-directed
-//! parsing, options, enums, errors) is delegated to [`ValueDeserializer`], so
-//! both read a record the same way.
+//! The taking [`Source`] of the record deserializer: text moves into the
+//! target's `String` fields instead of being copied. It is what
+//! [`Records<T>`](crate::Records) uses, since it owns each record and drops it
+//! right after. Everything but the ownership of text, records and lists (the
+//! type-directed parsing, options, enums, errors) is the one
+//! [`ValueDeserializer`](super::ValueDeserializer), so both read a record the
+//! same way.
 
-use super::de::{DeError, ValueDeserializer};
+use super::de::{DeError, Node, RecordDeserializer, Source};
 use super::{Record, Value};
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::Visitor;
 use std::sync::Arc;
 
 /// Reads `record` as `T`, moving its text into `T`.
 pub(crate) fn take_as<T: serde::de::DeserializeOwned>(mut record: Record) -> Result<T, DeError> {
-    T::deserialize(TakeRecord(&mut record))
+    T::deserialize(RecordDeserializer::<&mut Value>::of(&mut record))
 }
 
-/// A record whose values are taken as they are read.
-struct TakeRecord<'a>(&'a mut Record);
+/// Reading takes: text, records and lists are moved out as they are read.
+impl<'de> Source<'de> for &'de mut Value {
+    type Text = &'de mut String;
+    type Record = &'de mut Record;
+    type Fields = std::slice::IterMut<'de, (Arc<str>, Value)>;
+    type Items = std::slice::IterMut<'de, Value>;
 
-/// A value that is taken as it is read.
-struct TakeValue<'a>(&'a mut Value);
-
-impl<'de> Deserializer<'de> for TakeRecord<'de> {
-    type Error = DeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_map(TakeFields {
-            iter: self.0.fields.iter_mut(),
-            value: None,
-        })
+    fn look(&self) -> &Value {
+        self
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_some(self)
+    fn into_ref(self) -> &'de Value {
+        self
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct enum
-        identifier ignored_any
-    }
-}
-
-struct TakeFields<'de> {
-    iter: std::slice::IterMut<'de, (Arc<str>, Value)>,
-    value: Option<&'de mut Value>,
-}
-
-impl<'de> MapAccess<'de> for TakeFields<'de> {
-    type Error = DeError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
-        match self.iter.next() {
-            Some((k, v)) => {
-                self.value = Some(v);
-                let key: &'de str = k;
-                seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(key))
-                    .map(Some)
-            }
-            None => Ok(None),
+    fn open(self) -> Node<'de, Self> {
+        match self {
+            Value::Text(s) => Node::Text(s),
+            Value::Record(r) => Node::Record(&mut **r),
+            Value::List(items) => Node::List(items.iter_mut()),
+            other => Node::Scalar(other),
         }
     }
 
-    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, DeError> {
-        let v = self
-            .value
-            .take()
-            .ok_or_else(|| serde::de::Error::custom("value requested before key"))?;
-        seed.deserialize(TakeValue(v))
+    fn visit_str<V: Visitor<'de>>(text: &'de mut String, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_string(std::mem::take(text))
     }
 
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.iter.len())
-    }
-}
-
-struct TakeList<'de>(std::slice::IterMut<'de, Value>);
-
-impl<'de> SeqAccess<'de> for TakeList<'de> {
-    type Error = DeError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, DeError> {
-        self.0
-            .next()
-            .map(|v| seed.deserialize(TakeValue(v)))
-            .transpose()
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.0.len())
-    }
-}
-
-/// Forwards to the borrowing [`ValueDeserializer`].
-macro_rules! borrowed {
-    ($($method:ident),*) => {
-        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-            ValueDeserializer::new(self.0).$method(visitor)
-        })*
-    };
-}
-
-impl<'de> Deserializer<'de> for TakeValue<'de> {
-    type Error = DeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Text(s) => visitor.visit_string(std::mem::take(s)),
-            Value::Record(r) => TakeRecord(r).deserialize_any(visitor),
-            Value::List(items) => visitor.visit_seq(TakeList(items.iter_mut())),
-            other => ValueDeserializer::new(other).deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Text(s) => visitor.visit_string(std::mem::take(s)),
-            other => ValueDeserializer::new(other).deserialize_str(visitor),
-        }
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Text(s) => visitor.visit_byte_buf(std::mem::take(s).into_bytes()),
-            other => ValueDeserializer::new(other).deserialize_byte_buf(visitor),
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Null => visitor.visit_none(),
-            Value::Text(s) if s.is_empty() => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
+    fn visit_bytes<V: Visitor<'de>>(
+        text: &'de mut String,
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        visitor.visit_newtype_struct(self)
+        visitor.visit_byte_buf(std::mem::take(text).into_bytes())
     }
 
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::List(items) => visitor.visit_seq(TakeList(items.iter_mut())),
-            other => ValueDeserializer::new(other).deserialize_seq(visitor),
-        }
+    fn fields(record: &'de mut Record) -> Self::Fields {
+        record.fields.iter_mut()
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        self.deserialize_seq(visitor)
+    fn field((name, value): &'de mut (Arc<str>, Value)) -> (&'de str, Self) {
+        (name, value)
     }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Record(r) => TakeRecord(r).deserialize_any(visitor),
-            other => ValueDeserializer::new(other).deserialize_map(visitor),
-        }
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        self.deserialize_map(visitor)
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        ValueDeserializer::new(self.0).deserialize_unit_struct(name, visitor)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        ValueDeserializer::new(self.0).deserialize_enum(name, variants, visitor)
-    }
-
-    borrowed!(
-        deserialize_bool,
-        deserialize_i8,
-        deserialize_i16,
-        deserialize_i32,
-        deserialize_i64,
-        deserialize_i128,
-        deserialize_u8,
-        deserialize_u16,
-        deserialize_u32,
-        deserialize_u64,
-        deserialize_u128,
-        deserialize_f32,
-        deserialize_f64,
-        deserialize_char,
-        deserialize_bytes,
-        deserialize_unit,
-        deserialize_identifier,
-        deserialize_ignored_any
-    );
 }
 
 #[cfg(test)]
@@ -308,5 +128,90 @@ mod tests {
         let b = take_as::<Row>(bad).unwrap_err();
         assert_eq!(a, b);
         assert!(a.to_string().contains("\"seven\""), "{a}");
+    }
+
+    /// Reads `record` both ways and checks the two agree, errors included.
+    fn both_ways<T>(record: Record) -> Result<T, super::DeError>
+    where
+        T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let borrowed = record.deserialize_as::<T>();
+        let taken = take_as::<T>(record);
+        assert_eq!(taken, borrowed);
+        taken
+    }
+
+    #[test]
+    fn every_kind_of_target_reads_the_same_both_ways() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Wide {
+            from_int: String,
+            from_bool: String,
+            letter: char,
+            nothing: (),
+            no_list: Vec<String>,
+            pair: (String, u8),
+            rows: Vec<Owner>,
+            maybe_list: Option<Vec<String>>,
+            big: u128,
+            whole_float: i32,
+            any: serde_json::Value,
+        }
+        let list = |items: Vec<Value>| Value::List(items);
+        let owner = |name: &str| Value::from(Record::new().with("Name", name));
+        let wide: Wide = both_ways(
+            Record::new()
+                .with("from_int", 42i64)
+                .with("from_bool", true)
+                .with("letter", "x")
+                .with("nothing", "")
+                .with("no_list", Value::Null)
+                .with("pair", list(vec!["a".into(), "7".into()]))
+                .with("rows", list(vec![owner("Ann"), owner("Bo")]))
+                .with("maybe_list", list(vec!["z".into()]))
+                .with("big", "340282366920938463463374607431768211455")
+                .with("whole_float", 12.0)
+                .with("any", list(vec![Value::Null, 1.5.into(), "t".into()])),
+        )
+        .unwrap();
+        assert_eq!(
+            (wide.from_int.as_str(), wide.from_bool.as_str()),
+            ("42", "true")
+        );
+        assert_eq!(wide.rows[1].name, "Bo");
+        assert_eq!(wide.big, u128::MAX);
+        assert_eq!(wide.any, serde_json::json!([null, 1.5, "t"]));
+    }
+
+    #[test]
+    fn every_mismatch_is_the_same_error_both_ways() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct One<T> {
+            v: T,
+        }
+        fn err<T>(v: impl Into<Value>) -> String
+        where
+            T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            both_ways::<One<T>>(Record::new().with("v", v))
+                .unwrap_err()
+                .to_string()
+        }
+        let rec = || Record::new().with("Name", "Ann");
+        assert_eq!(err::<String>(rec()), "expected text, found a record");
+        assert_eq!(err::<Vec<u8>>("abc"), "expected a list, found text \"abc\"");
+        assert_eq!(err::<Owner>("abc"), "expected a record, found text \"abc\"");
+        assert_eq!(err::<u8>(300i64), "expected u8, found integer 300");
+        assert_eq!(err::<bool>(2.5), "expected a boolean, found number 2.5");
+        assert_eq!(
+            err::<char>("ab"),
+            "expected a single character, found text \"ab\""
+        );
+        assert_eq!(err::<()>(false), "expected nothing, found boolean false");
+        assert_eq!(
+            err::<Kind>(Value::List(vec![])),
+            "expected an enum variant name, found a list"
+        );
+        assert_eq!(err::<f64>(Value::Null), "expected a number, found null");
     }
 }

@@ -58,6 +58,15 @@ pub(crate) fn instance_url(s: &str) -> Result<Url> {
     Ok(base)
 }
 
+/// The instance URL a builder was given, parsed by [`instance_url`]; when it
+/// was not given, an `InvalidInput` error with `missing` as its reason.
+pub(crate) fn required_instance_url(url: Option<&str>, missing: &str) -> Result<Url> {
+    instance_url(url.ok_or_else(|| Error::InvalidInput {
+        what: "instance URL",
+        reason: missing.into(),
+    })?)
+}
+
 /// The OAuth 2.0 token endpoint on an instance (client credentials need the
 /// My Domain host): `{instance}/services/oauth2/token`.
 pub(crate) fn token_url(instance: &Url) -> Result<Url> {

@@ -43,12 +43,12 @@ mod wire;
 use self::job::PollPolicy;
 use self::wire::{JobInfo, ResultPages};
 use super::common;
-use crate::auth::{AuthConfig, AuthProvider, Session, SessionManager, bearer_header};
+use crate::auth::{RestCredentials, Session, SessionManager, bearer_header};
 use crate::source::BoxFuture;
 use crate::transport::{Http, HttpResponse, excerpt, looks_like_html, same_origin};
 use crate::{
-    BackendKind, BatchSizeRange, Capabilities, Cursor, CursorToken, Error, FaultCode, HttpOptions,
-    Page, Query, QuerySource, Result, Secret, SharedClock,
+    BackendKind, BatchSizeRange, Capabilities, Cursor, CursorToken, Error, FaultCode, Page, Query,
+    QuerySource, Result, SharedClock,
 };
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -510,7 +510,7 @@ impl QuerySource for SalesforceBulk {
 #[derive(Debug, Clone)]
 pub struct SalesforceBulkBuilder {
     instance_url: Option<String>,
-    credentials: Option<AuthConfig>,
+    auth: RestCredentials,
     api_version: String,
     column_delimiter: ColumnDelimiter,
     line_ending: LineEnding,
@@ -520,14 +520,13 @@ pub struct SalesforceBulkBuilder {
     abort_on_timeout: bool,
     parallel: Option<bool>,
     concurrency: usize,
-    http: HttpOptions,
 }
 
 impl Default for SalesforceBulkBuilder {
     fn default() -> Self {
         SalesforceBulkBuilder {
             instance_url: None,
-            credentials: None,
+            auth: RestCredentials::default(),
             api_version: common::DEFAULT_API_VERSION.to_owned(),
             column_delimiter: ColumnDelimiter::Comma,
             line_ending: LineEnding::Lf,
@@ -537,7 +536,6 @@ impl Default for SalesforceBulkBuilder {
             abort_on_timeout: true,
             parallel: None,
             concurrency: 5,
-            http: HttpOptions::default(),
         }
     }
 }
@@ -549,33 +547,19 @@ impl SalesforceBulkBuilder {
         self
     }
 
-    /// The OAuth access token (sent as `Authorization: Bearer`). A refused
-    /// token is an [`is_invalid_session`](Error::is_invalid_session) error.
-    pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
-        self.credentials = Some(AuthConfig::Token(token.into()));
-        self
-    }
-
-    /// OAuth 2.0 client credentials: a token is fetched from
-    /// `{instance}/services/oauth2/token` on first use and fetched again, once
-    /// per request, when the instance refuses it. Requests stay on the
-    /// instance set here whatever `instance_url` the answer names.
-    pub fn client_credentials(
-        mut self,
-        client_id: impl Into<String>,
-        client_secret: impl Into<Secret>,
-    ) -> Self {
-        self.credentials = Some(AuthConfig::ClientCredentials {
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-        });
-        self
-    }
-
-    /// Any other source of bearer tokens.
-    pub fn auth_provider(mut self, provider: Arc<dyn AuthProvider>) -> Self {
-        self.credentials = Some(AuthConfig::Provider(provider));
-        self
+    crate::auth::rest_credential_setters! {
+        /// The OAuth access token (sent as `Authorization: Bearer`). A refused
+        /// token is an [`is_invalid_session`](Error::is_invalid_session) error.
+        access_token;
+        /// OAuth 2.0 client credentials: a token is fetched from
+        /// `{instance}/services/oauth2/token` on first use and fetched again, once
+        /// per request, when the instance refuses it. Requests stay on the
+        /// instance set here whatever `instance_url` the answer names.
+        client_credentials;
+        /// Any other source of bearer tokens.
+        auth_provider;
+        /// Timeouts and the body size limit for HTTP requests.
+        http_options;
     }
 
     /// The API version (`62.0`, `v62.0` or `62`; default 62.0). Results must be
@@ -636,32 +620,18 @@ impl SalesforceBulkBuilder {
         self
     }
 
-    /// Timeouts and the body size limit for HTTP requests.
-    pub fn http_options(mut self, options: HttpOptions) -> Self {
-        self.http = options;
-        self
-    }
-
     /// The backend, after checking the settings.
     pub fn build(self) -> Result<SalesforceBulk> {
-        let base = common::instance_url(self.instance_url.as_deref().ok_or_else(|| {
-            Error::InvalidInput {
-                what: "instance URL",
-                reason: "SalesforceBulk needs an instance_url".into(),
-            }
-        })?)?;
-        let provider = self
-            .credentials
-            .ok_or_else(|| Error::InvalidInput {
-                what: "credentials",
-                reason: "SalesforceBulk needs an access token or client credentials".into(),
-            })?
-            .into_provider(
-                KIND,
-                || common::token_url(&base),
-                &self.http,
-                SharedClock::system(),
-            )?;
+        let base = common::required_instance_url(
+            self.instance_url.as_deref(),
+            "SalesforceBulk needs an instance_url",
+        )?;
+        let provider = self.auth.provider(
+            KIND,
+            "SalesforceBulk needs an access token or client credentials",
+            || common::token_url(&base),
+            SharedClock::system(),
+        )?;
         let version = common::normalize_version(&self.api_version)?;
         let has_pages = common::major_version(&version) >= RESULT_PAGES_SINCE;
         let parallel = match self.parallel {
@@ -690,11 +660,11 @@ impl SalesforceBulkBuilder {
         }
         Ok(SalesforceBulk {
             api: Api {
-                http: Http::new(KIND, &self.http)?,
+                http: Http::new(KIND, self.auth.http())?,
                 base,
                 session: SessionManager::new(provider, SharedClock::system()),
                 version,
-                max_body: self.http.max_body_bytes,
+                max_body: self.auth.http().max_body_bytes,
             },
             column_delimiter: self.column_delimiter,
             line_ending: self.line_ending,

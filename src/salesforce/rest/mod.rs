@@ -29,13 +29,13 @@
 pub(crate) mod parse;
 mod wire;
 
-use crate::auth::{AuthConfig, AuthProvider, SessionManager, bearer_header};
+use crate::auth::{RestCredentials, SessionManager, bearer_header};
 use crate::salesforce::common::{self, DEFAULT_API_VERSION};
 use crate::source::BoxFuture;
 use crate::transport::{Http, HttpResponse};
 use crate::{
-    BackendKind, BatchSizeRange, Capabilities, Cursor, CursorToken, Error, HttpOptions, Page,
-    Query, QuerySource, Result, Scope, Secret, SharedClock,
+    BackendKind, BatchSizeRange, Capabilities, Cursor, CursorToken, Error, Page, Query,
+    QuerySource, Result, Scope, SharedClock,
 };
 use chrono::TimeDelta;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
@@ -220,26 +220,13 @@ impl QuerySource for SalesforceRest {
 }
 
 /// Settings for a [`SalesforceRest`] backend.
-#[derive(Default)]
+#[derive(Debug, Default)]
 #[must_use]
 pub struct SalesforceRestBuilder {
     instance_url: Option<String>,
-    credentials: Option<AuthConfig>,
+    auth: RestCredentials,
     api_version: Option<String>,
     idle_limit: Option<Option<TimeDelta>>,
-    http: HttpOptions,
-}
-
-impl fmt::Debug for SalesforceRestBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SalesforceRestBuilder")
-            .field("instance_url", &self.instance_url)
-            .field("credentials", &self.credentials)
-            .field("api_version", &self.api_version)
-            .field("idle_limit", &self.idle_limit)
-            .field("http", &self.http)
-            .finish()
-    }
 }
 
 impl SalesforceRestBuilder {
@@ -253,7 +240,7 @@ impl SalesforceRestBuilder {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         SalesforceRestBuilder {
             instance_url: lookup("SALESFORCE_INSTANCE_URL"),
-            credentials: common::credentials_from(&lookup),
+            auth: RestCredentials::new(common::credentials_from(&lookup)),
             api_version: lookup("SALESFORCE_API_VERSION"),
             ..SalesforceRestBuilder::default()
         }
@@ -265,34 +252,20 @@ impl SalesforceRestBuilder {
         self
     }
 
-    /// The OAuth access token (session id), sent as `Authorization: Bearer`.
-    /// A refused token is an [`is_invalid_session`](Error::is_invalid_session) error.
-    pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
-        self.credentials = Some(AuthConfig::Token(token.into()));
-        self
-    }
-
-    /// OAuth 2.0 client credentials: a token is fetched from
-    /// `{instance}/services/oauth2/token` (the My Domain host) on first use and
-    /// fetched again, once per request, when the instance refuses it. The
-    /// `instance_url` in the answer is not followed: requests stay on the
-    /// instance set here.
-    pub fn client_credentials(
-        mut self,
-        client_id: impl Into<String>,
-        client_secret: impl Into<Secret>,
-    ) -> Self {
-        self.credentials = Some(AuthConfig::ClientCredentials {
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-        });
-        self
-    }
-
-    /// Any other source of bearer tokens.
-    pub fn auth_provider(mut self, provider: Arc<dyn AuthProvider>) -> Self {
-        self.credentials = Some(AuthConfig::Provider(provider));
-        self
+    crate::auth::rest_credential_setters! {
+        /// The OAuth access token (session id), sent as `Authorization: Bearer`.
+        /// A refused token is an [`is_invalid_session`](Error::is_invalid_session) error.
+        access_token;
+        /// OAuth 2.0 client credentials: a token is fetched from
+        /// `{instance}/services/oauth2/token` (the My Domain host) on first use and
+        /// fetched again, once per request, when the instance refuses it. The
+        /// `instance_url` in the answer is not followed: requests stay on the
+        /// instance set here.
+        client_credentials;
+        /// Any other source of bearer tokens.
+        auth_provider;
+        /// Timeouts and the body size limit.
+        http_options;
     }
 
     /// The API version, `62.0` (or `v62.0`, `62`); default `62.0`. Every request
@@ -310,37 +283,23 @@ impl SalesforceRestBuilder {
         self
     }
 
-    /// Timeouts and the body size limit.
-    pub fn http_options(mut self, options: HttpOptions) -> Self {
-        self.http = options;
-        self
-    }
-
     /// Checks the settings and builds the backend.
     pub fn build(self) -> Result<SalesforceRest> {
-        let instance = common::instance_url(self.instance_url.as_deref().ok_or_else(|| {
-            Error::InvalidInput {
-                what: "instance URL",
-                reason: "SalesforceRest needs an instance URL".into(),
-            }
-        })?)?;
-        let provider = self
-            .credentials
-            .ok_or_else(|| Error::InvalidInput {
-                what: "credentials",
-                reason: "SalesforceRest needs an access token or client credentials".into(),
-            })?
-            .into_provider(
-                KIND,
-                || common::token_url(&instance),
-                &self.http,
-                SharedClock::system(),
-            )?;
+        let instance = common::required_instance_url(
+            self.instance_url.as_deref(),
+            "SalesforceRest needs an instance URL",
+        )?;
+        let provider = self.auth.provider(
+            KIND,
+            "SalesforceRest needs an access token or client credentials",
+            || common::token_url(&instance),
+            SharedClock::system(),
+        )?;
         let version =
             common::normalize_version(self.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION))?;
         Ok(SalesforceRest {
             inner: Arc::new(Inner {
-                http: Http::new(KIND, &self.http)?,
+                http: Http::new(KIND, self.auth.http())?,
                 instance,
                 session: SessionManager::new(provider, SharedClock::system()),
                 version,

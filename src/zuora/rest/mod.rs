@@ -24,12 +24,12 @@ mod wire;
 
 use self::parse::{Action, ParsedPage, object_type_of, parse_response};
 use self::wire::{Conf, QueryMoreRequest, QueryRequest};
-use crate::auth::{AuthConfig, AuthProvider, Session, SessionManager, bearer_header};
+use crate::auth::{RestCredentials, Session, SessionManager, bearer_header};
 use crate::source::BoxFuture;
 use crate::transport::Http;
 use crate::{
-    BackendKind, Capabilities, Clock, Cursor, CursorToken, Error, HttpOptions, Page, Query,
-    QuerySource, Result, Scope, Secret, SharedClock,
+    BackendKind, Capabilities, Clock, Cursor, CursorToken, Error, Page, Query, QuerySource, Result,
+    Scope, SharedClock,
 };
 use bytes::Bytes;
 use chrono::TimeDelta;
@@ -233,10 +233,9 @@ impl ObjectTypes {
 #[must_use]
 pub struct ZuoraRestBuilder {
     base_url: Option<String>,
-    credentials: Option<AuthConfig>,
+    auth: RestCredentials,
     wsdl_version: Option<String>,
     idle_limit: Option<TimeDelta>,
-    http: HttpOptions,
     clock: SharedClock,
 }
 
@@ -244,10 +243,9 @@ impl Default for ZuoraRestBuilder {
     fn default() -> Self {
         ZuoraRestBuilder {
             base_url: None,
-            credentials: None,
+            auth: RestCredentials::default(),
             wsdl_version: None,
             idle_limit: Some(crate::zuora::IDLE_LIMIT),
-            http: HttpOptions::default(),
             clock: SharedClock::system(),
         }
     }
@@ -261,33 +259,20 @@ impl ZuoraRestBuilder {
         self
     }
 
-    /// A bearer token obtained elsewhere. A refused token is an
-    /// [`is_invalid_session`](Error::is_invalid_session) error.
-    pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
-        self.credentials = Some(AuthConfig::Token(token.into()));
-        self
-    }
-
-    /// OAuth 2.0 client credentials: a token is fetched from `{base}/oauth/token`
-    /// on first use, cached until shortly before it expires, and fetched again
-    /// (once per request) when the server refuses it.
-    pub fn client_credentials(
-        mut self,
-        client_id: impl Into<String>,
-        client_secret: impl Into<Secret>,
-    ) -> Self {
-        self.credentials = Some(AuthConfig::ClientCredentials {
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-        });
-        self
-    }
-
-    /// Any other source of bearer tokens; its tokens are refreshed once when
-    /// refused if [`AuthProvider::can_refresh`] says so.
-    pub fn auth_provider(mut self, provider: Arc<dyn AuthProvider>) -> Self {
-        self.credentials = Some(AuthConfig::Provider(provider));
-        self
+    crate::auth::rest_credential_setters! {
+        /// A bearer token obtained elsewhere. A refused token is an
+        /// [`is_invalid_session`](Error::is_invalid_session) error.
+        access_token;
+        /// OAuth 2.0 client credentials: a token is fetched from `{base}/oauth/token`
+        /// on first use, cached until shortly before it expires, and fetched again
+        /// (once per request) when the server refuses it.
+        client_credentials;
+        /// Any other source of bearer tokens; its tokens are refreshed once when
+        /// refused if [`AuthProvider::can_refresh`](crate::auth::AuthProvider::can_refresh)
+        /// says so.
+        auth_provider;
+        /// Timeouts and the response size limit.
+        http_options;
     }
 
     /// Sends `X-Zuora-WSDL-Version` (e.g. `"79"`); unset, the server's default
@@ -304,12 +289,6 @@ impl ZuoraRestBuilder {
         self
     }
 
-    /// Timeouts and the response size limit.
-    pub fn http_options(mut self, options: HttpOptions) -> Self {
-        self.http = options;
-        self
-    }
-
     /// The clock that times OAuth token lifetimes (default: the system clock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = SharedClock::new(clock);
@@ -319,10 +298,9 @@ impl ZuoraRestBuilder {
     /// Checks the settings and builds the backend; no request is sent.
     pub fn build(self) -> Result<ZuoraRest> {
         let base = base_url(self.base_url.as_deref())?;
-        let credentials = self.credentials.ok_or_else(|| Error::InvalidInput {
-            what: "credentials",
-            reason: "set an access token or client credentials".into(),
-        })?;
+        let credentials = self
+            .auth
+            .required("set an access token or client credentials")?;
         if let Some(v) = &self.wsdl_version
             && (v.is_empty() || !v.chars().all(|c| c.is_ascii_digit() || c == '.'))
         {
@@ -337,15 +315,15 @@ impl ZuoraRestBuilder {
                 reason: e.to_string(),
             })
         };
-        let provider = credentials.into_provider(
+        let provider = credentials.clone().into_provider(
             KIND,
             || join("oauth/token"),
-            &self.http,
+            self.auth.http(),
             self.clock.clone(),
         )?;
         Ok(ZuoraRest {
             inner: Arc::new(Inner {
-                http: Http::new(KIND, &self.http)?,
+                http: Http::new(KIND, self.auth.http())?,
                 query_url: join(Action::Query.path())?,
                 query_more_url: join(Action::QueryMore.path())?,
                 wsdl_version: self.wsdl_version,
@@ -382,6 +360,7 @@ fn base_url(url: Option<&str>) -> Result<Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Secret;
 
     #[test]
     fn base_urls_keep_their_prefix_and_refuse_other_schemes() {
