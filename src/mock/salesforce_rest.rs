@@ -24,10 +24,10 @@ pub(super) mod subquery;
 
 use super::cursors::{CursorError, ServedPage};
 use super::http::{bearer, salesforce_error};
-use super::{InjectedFault, MockFault, MockState, select};
+use super::{Injected, MockFault, MockState, injected, select};
 use crate::BackendKind;
 use axum::Router;
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -53,14 +53,12 @@ pub(crate) fn routes() -> Router<MockState> {
         )
 }
 
-type Fault = Option<Extension<InjectedFault>>;
-
 async fn query(
     State(state): State<MockState>,
     Path(version): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
-    fault: Fault,
+    fault: Injected,
 ) -> Response {
     first_page(&state, &version, raw, &headers, fault, false).await
 }
@@ -70,7 +68,7 @@ async fn query_all(
     Path(version): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
-    fault: Fault,
+    fault: Injected,
 ) -> Response {
     first_page(&state, &version, raw, &headers, fault, true).await
 }
@@ -81,7 +79,7 @@ async fn first_page(
     version: &str,
     raw_query: Option<String>,
     headers: &HeaderMap,
-    fault: Fault,
+    fault: Injected,
     include_deleted: bool,
 ) -> Response {
     let owner = match authorize(state, version, headers, &fault) {
@@ -130,7 +128,7 @@ async fn query_more(
     State(state): State<MockState>,
     Path((version, locator)): Path<(String, String)>,
     headers: HeaderMap,
-    fault: Fault,
+    fault: Injected,
 ) -> Response {
     if let Err(refusal) = authorize(&state, &version, &headers, &fault) {
         return refusal.response();
@@ -142,10 +140,7 @@ async fn query_more(
             "invalid query locator",
         )
     };
-    if matches!(
-        &fault,
-        Some(Extension(InjectedFault(MockFault::InvalidLocator)))
-    ) {
+    if injected(&fault) == Some(&MockFault::InvalidLocator) {
         return invalid();
     }
     let Some((id, position)) = parse_locator(&locator) else {
@@ -189,25 +184,21 @@ impl Refusal {
     }
 }
 
-/// Checks the API version in the path and the bearer token (or an injected
-/// session expiry); returns the token, which owns the cursors it opens.
+/// Checks the API version in the path and the bearer token (an injected
+/// session expiry ends it); returns the token, which owns the cursors it opens.
 fn authorize(
     state: &MockState,
     version: &str,
     headers: &HeaderMap,
-    fault: &Fault,
+    fault: &Injected,
 ) -> Result<String, Refusal> {
     if !is_version(version) {
         return Err(Refusal::UnknownVersion);
     }
-    let expired = matches!(
-        fault,
-        Some(Extension(InjectedFault(MockFault::ExpireSession)))
-    );
-    match bearer(headers) {
-        Some(token) if !expired && state.is_valid_session(token) => Ok(token.to_owned()),
-        _ => Err(Refusal::InvalidSession),
-    }
+    state
+        .live_session(bearer(headers), injected(fault))
+        .map(str::to_owned)
+        .ok_or(Refusal::InvalidSession)
 }
 
 /// `v62.0`
@@ -274,11 +265,7 @@ async fn serve(
     start: usize,
     page: ServedPage,
 ) -> Response {
-    let per_record = state.latency().per_record;
-    if !per_record.is_zero() {
-        let n = u32::try_from(page.records.len()).unwrap_or(u32::MAX);
-        tokio::time::sleep(per_record.saturating_mul(n)).await;
-    }
+    state.page_delay(page.records.len()).await;
     let dataset = state.dataset();
     let (include_deleted, table_index) = locator_scope(id).unwrap_or((false, 0));
     let Some(table) = dataset.tables().nth(table_index) else {

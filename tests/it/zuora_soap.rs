@@ -369,13 +369,15 @@ async fn zuora_soap_refused_session_logs_in_again_once() {
         .unwrap_err();
     assert!(e.is_invalid_session(), "{e}");
     assert!(e.to_string().contains("INVALID_SESSION"), "{e}");
-    // The preset session itself still works.
-    let ok = c
+    // The expiry ended the preset session on the server: refused again.
+    let again = c
         .query("select Id from Account")
-        .records::<Record>()
-        .try_collect()
-        .await;
-    assert_eq!(ok.unwrap().len(), 20);
+        .pages()
+        .try_next()
+        .await
+        .unwrap_err();
+    assert!(again.is_invalid_session(), "{again}");
+    assert_eq!(mock.faults().pending(), 0);
 }
 
 #[tokio::test]
