@@ -8,7 +8,8 @@
 //!   locator looking like the real one (`01gQ02000000001AAA-2000`); `queryAll`'s
 //!   `nextRecordsUrl` points at `/query/…` as the real one does;
 //! - `Authorization: Bearer` checked against the live sessions (401
-//!   `INVALID_SESSION_ID`), server-side cursors in the shared
+//!   `INVALID_SESSION_ID`; an injected `ExpireSession` ends the token, which
+//!   stays refused until the client asks for a new one), server-side cursors in the shared
 //!   [`CursorStore`](super::cursors::CursorStore) (idle expiry, per-user open
 //!   limit: 400 `INVALID_QUERY_LOCATOR`), SOQL errors as `MALFORMED_QUERY`,
 //!   `INVALID_TYPE`, `INVALID_FIELD`;
@@ -44,8 +45,8 @@ const API_LIMIT: usize = 15_000;
 pub(crate) fn routes() -> Router<MockState> {
     Router::new()
         .route("/services/oauth2/token", post(oauth::token))
-        .route("/services/data/{version}/query", get(query))
-        .route("/services/data/{version}/queryAll", get(query_all))
+        .route("/services/data/{version}/query", get(query::<false>))
+        .route("/services/data/{version}/queryAll", get(query::<true>))
         .route("/services/data/{version}/query/{locator}", get(query_more))
         .route(
             "/services/data/{version}/queryAll/{locator}",
@@ -53,24 +54,15 @@ pub(crate) fn routes() -> Router<MockState> {
         )
 }
 
-async fn query(
+/// `…/query?q=`, or `…/queryAll?q=` when `ALL` (deleted rows included).
+async fn query<const ALL: bool>(
     State(state): State<MockState>,
     Path(version): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     fault: Injected,
 ) -> Response {
-    first_page(&state, &version, raw, &headers, fault, false).await
-}
-
-async fn query_all(
-    State(state): State<MockState>,
-    Path(version): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    fault: Injected,
-) -> Response {
-    first_page(&state, &version, raw, &headers, fault, true).await
+    first_page(&state, &version, raw, &headers, fault, ALL).await
 }
 
 /// `…/query?q=` and `…/queryAll?q=`: opens a cursor and serves its first page.

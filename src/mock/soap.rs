@@ -10,7 +10,7 @@
 
 use super::cursors::{CursorError, ServedPage};
 use super::dataset::Table;
-use super::http::xml;
+use super::http::{host, xml};
 use super::{Injected, MockFault, MockState, injected};
 use crate::BackendKind;
 use crate::xml::NsId;
@@ -20,7 +20,7 @@ use crate::xml::request::{SoapRequest, read_request};
 use crate::xml::writer::{begin_response, end_response};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 /// The page size when a query asks for none (both APIs).
@@ -312,9 +312,5 @@ pub(super) fn log_in(
 
 /// `http://<Host the client used><path>`: where a login sends the calls that follow.
 pub(super) fn server_url(headers: &HeaderMap, path: &str) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}{path}")
+    format!("http://{}{path}", host(headers))
 }

@@ -29,7 +29,7 @@
 
 use super::cursors::ServedPage;
 use super::dataset::Table;
-use super::http::bearer;
+use super::http::{TokenForm, bearer};
 use super::{Injected, MockFault, MockState, injected, select};
 use crate::{Record, Value};
 use axum::Router;
@@ -78,23 +78,17 @@ struct ConfBody {
 }
 
 async fn token(State(state): State<MockState>, body: Bytes) -> Response {
-    let (mut id, mut secret, mut grant) = (None, None, None);
-    for (k, v) in url::form_urlencoded::parse(&body) {
-        match &*k {
-            "client_id" => id = Some(v.into_owned()),
-            "client_secret" => secret = Some(v.into_owned()),
-            "grant_type" => grant = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    if grant.as_deref() != Some("client_credentials") {
+    let form = TokenForm::parse(&body);
+    if !form.is_client_credentials() {
         return zuora_json(
             StatusCode::BAD_REQUEST,
             &json!({"error": "unsupported_grant_type", "error_description": "Unsupported grant type"}),
         );
     }
     let creds = state.credentials();
-    if id.as_deref() != Some(&creds.client_id) || secret.as_deref() != Some(&creds.client_secret) {
+    if form.client_id.as_deref() != Some(&creds.client_id)
+        || form.client_secret.as_deref() != Some(&creds.client_secret)
+    {
         return zuora_json(
             StatusCode::UNAUTHORIZED,
             &json!({"error": "invalid_client", "error_description": "Bad client credentials"}),
