@@ -171,7 +171,7 @@ pub(crate) struct MockArgs {
     /// Seed for the data set and the random faults.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Fail this fraction of requests (0..=1) with retryable faults, on every backend.
+    /// Fail this fraction of requests (0..=1), on every backend: retryable faults, and 1 in 20 an ended session (never the preset session id or token).
     #[arg(long, default_value_t = 0.0, value_parser = rate)]
     pub fault_rate: f64,
     /// Change one value: OBJECT:ROW:FIELD=VALUE (ROW from 0), e.g. Account:3:Name=Changed.

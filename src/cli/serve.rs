@@ -6,7 +6,7 @@
 use super::Failure;
 use super::args::{MockArgs, Override};
 use crate::Value;
-use crate::mock::{Dataset, LatencyConfig, MockServer};
+use crate::mock::{Dataset, FaultMix, LatencyConfig, MockServer};
 use std::io::Write;
 use std::time::Duration;
 use tokio::runtime::Runtime;
@@ -29,7 +29,14 @@ pub(crate) fn run(rt: &Runtime, args: MockArgs) -> Result<(), Failure> {
                 Failure::failed(format!("cannot listen on 127.0.0.1:{}: {e}", args.port))
             })?;
         if args.fault_rate > 0.0 {
-            mock.faults().set_random(args.fault_rate, args.seed, None);
+            // Retryable faults, and 1 in 20 a session ended, so clients that
+            // log in again are exercised too (preset credentials are spared).
+            mock.faults().set_random_mix(
+                args.fault_rate,
+                args.seed,
+                None,
+                FaultMix::rare_session_expiry(),
+            );
         }
         let line = describe(&mock);
         let mut out = std::io::stdout().lock();

@@ -69,10 +69,14 @@ pub struct FaultMix {
     pub reset: u32,
     /// The body comes 5 ms late.
     pub slow_body: u32,
-    /// The session is refused ([`MockFault::ExpireSession`]). Only for clients
-    /// that can authenticate again. After one, none is drawn for the next
+    /// The session ends ([`MockFault::ExpireSession`]), for clients that can
+    /// authenticate again. After one, none is drawn for the next
     /// [`EXPIRY_COOLDOWN`] requests to that backend: a session just issued is
-    /// not refused, so the client can log in again and repeat its call.
+    /// not refused, so the client can log in again and repeat its call. A
+    /// request carrying one of the mock's preset credentials (the
+    /// [`MockCredentials`](super::MockCredentials) session id or access
+    /// token) is never drawn one: a client holding a fixed credential has no
+    /// way to get another.
     pub expire_session: u32,
 }
 
@@ -91,10 +95,39 @@ impl Default for FaultMix {
 }
 
 impl FaultMix {
+    /// No kind at all (every weight 0): a base for picking kinds, e.g.
+    /// `FaultMix { expire_session: 1, ..FaultMix::none() }`.
+    pub fn none() -> Self {
+        FaultMix {
+            server_error: 0,
+            unavailable: 0,
+            too_many_requests: 0,
+            truncated_body: 0,
+            reset: 0,
+            slow_body: 0,
+            expire_session: 0,
+        }
+    }
+
     /// The default mix plus session expiry at the same weight as each other kind.
     pub fn with_session_expiry(mut self) -> Self {
         self.expire_session = 1;
         self
+    }
+
+    /// The mix of `querymore mock --fault-rate`: every retryable kind at 19
+    /// and session expiry at 6, so 1 fault in 20 (5%) ends the session and
+    /// the other 19 in 20 are the default kinds in equal shares.
+    pub fn rare_session_expiry() -> Self {
+        FaultMix {
+            server_error: 19,
+            unavailable: 19,
+            too_many_requests: 19,
+            truncated_body: 19,
+            reset: 19,
+            slow_body: 19,
+            expire_session: 6,
+        }
     }
 
     /// Draws one fault; `allow_expiry` false leaves session expiry out.
@@ -207,9 +240,15 @@ impl FaultQueue {
         self.lock_queue().len()
     }
 
-    /// The fault for the next request to `backend`, if any.
-    pub(crate) fn next(&self, backend: Option<BackendKind>) -> Option<MockFault> {
-        let fault = self.draw(backend);
+    /// The fault for the next request to `backend`, if any; `preset` tells
+    /// (asked only when it matters) whether the request carries a preset
+    /// credential, which random session expiry passes by.
+    pub(crate) fn next(
+        &self,
+        backend: Option<BackendKind>,
+        preset: impl FnOnce() -> bool,
+    ) -> Option<MockFault> {
+        let fault = self.draw(backend, preset);
         if fault.is_some() {
             self.injected
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -217,7 +256,11 @@ impl FaultQueue {
         fault
     }
 
-    fn draw(&self, backend: Option<BackendKind>) -> Option<MockFault> {
+    fn draw(
+        &self,
+        backend: Option<BackendKind>,
+        preset: impl FnOnce() -> bool,
+    ) -> Option<MockFault> {
         {
             let mut q = self.lock_queue();
             if let Some(pos) = q.iter().position(|(b, _)| b.is_none() || *b == backend) {
@@ -230,11 +273,12 @@ impl FaultQueue {
             .position(|m| backend.is_some() && m.backend == backend)
             .or_else(|| modes.iter().position(|m| m.backend.is_none()))?;
         let mode = modes.get_mut(index)?;
-        let allow_expiry = mode.cooldown == 0;
+        let cooled = mode.cooldown == 0;
         mode.cooldown = mode.cooldown.saturating_sub(1);
         if !mode.rng.random_bool(mode.rate) {
             return None;
         }
+        let allow_expiry = cooled && mode.mix.expire_session > 0 && !preset();
         let fault = mode.mix.draw(&mut mode.rng, allow_expiry)?;
         if fault == MockFault::ExpireSession {
             mode.cooldown = EXPIRY_COOLDOWN;
@@ -252,7 +296,7 @@ mod tests {
     use super::*;
 
     fn draws(q: &FaultQueue, backend: BackendKind, n: usize) -> Vec<Option<MockFault>> {
-        (0..n).map(|_| q.next(Some(backend))).collect()
+        (0..n).map(|_| q.next(Some(backend), || false)).collect()
     }
 
     #[test]
@@ -283,7 +327,10 @@ mod tests {
                 .all(Option::is_some)
         );
         q.push(MockFault::Html);
-        assert_eq!(q.next(Some(BackendKind::ZuoraRest)), Some(MockFault::Html));
+        assert_eq!(
+            q.next(Some(BackendKind::ZuoraRest), || false),
+            Some(MockFault::Html)
+        );
         q.set_random(0.0, 1, None);
         q.set_random(0.0, 1, Some(BackendKind::ZuoraSoap));
         assert!(
@@ -297,13 +344,8 @@ mod tests {
     fn random_session_expiry_leaves_room_to_log_in_again() {
         let q = FaultQueue::default();
         let only_expiry = FaultMix {
-            server_error: 0,
-            unavailable: 0,
-            too_many_requests: 0,
-            truncated_body: 0,
-            reset: 0,
-            slow_body: 0,
             expire_session: 1,
+            ..FaultMix::none()
         };
         q.set_random_mix(1.0, 3, Some(BackendKind::SalesforceRest), only_expiry);
         let got = draws(
@@ -323,5 +365,58 @@ mod tests {
         let got = draws(&q, BackendKind::ZuoraSoap, 300);
         assert!(got.contains(&Some(MockFault::ExpireSession)));
         assert!(got.contains(&Some(MockFault::Reset)));
+    }
+
+    #[test]
+    fn random_session_expiry_passes_preset_credentials_by() {
+        let q = FaultQueue::default();
+        let mostly_expiry = FaultMix {
+            server_error: 1,
+            expire_session: 1_000_000,
+            ..FaultMix::none()
+        };
+        q.set_random_mix(1.0, 5, Some(BackendKind::ZuoraSoap), mostly_expiry);
+        for _ in 0..50 {
+            let f = q.next(Some(BackendKind::ZuoraSoap), || true);
+            assert_eq!(f, Some(MockFault::Status(500)));
+        }
+        assert_eq!(
+            q.next(Some(BackendKind::ZuoraSoap), || false),
+            Some(MockFault::ExpireSession)
+        );
+        // A queued expiry applies whatever the credential.
+        q.push(MockFault::ExpireSession);
+        assert_eq!(
+            q.next(Some(BackendKind::ZuoraSoap), || true),
+            Some(MockFault::ExpireSession)
+        );
+    }
+
+    #[test]
+    fn the_mock_command_mix_ends_a_session_in_one_fault_of_20() {
+        let mix = FaultMix::rare_session_expiry();
+        let kinds = [
+            mix.server_error,
+            mix.unavailable,
+            mix.too_many_requests,
+            mix.truncated_body,
+            mix.reset,
+            mix.slow_body,
+        ];
+        assert!(kinds.iter().all(|w| *w == 19));
+        assert_eq!(
+            mix.expire_session * 20,
+            kinds.iter().sum::<u32>() + mix.expire_session
+        );
+        let mut rng = SmallRng::seed_from_u64(1);
+        let drawn: Vec<_> = (0..20_000)
+            .filter_map(|_| mix.draw(&mut rng, true))
+            .collect();
+        let expiries = drawn
+            .iter()
+            .filter(|f| **f == MockFault::ExpireSession)
+            .count();
+        assert_eq!(drawn.len(), 20_000);
+        assert!((800..1200).contains(&expiries), "{expiries} of 20000");
     }
 }

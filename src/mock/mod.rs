@@ -42,7 +42,7 @@ use crate::{BackendKind, Clock, SharedClock};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::TimeDelta;
@@ -59,6 +59,14 @@ pub const SALESFORCE_SOAP_PATH: &str = "/services/Soap/u/58.0";
 /// (read it with `Option<Extension<InjectedFault>>`).
 #[derive(Debug, Clone)]
 pub struct InjectedFault(pub MockFault);
+
+/// The extractor backend handlers take for an injected protocol fault.
+pub(crate) type Injected = Option<axum::Extension<InjectedFault>>;
+
+/// The fault an [`Injected`] extension holds, if any.
+pub(crate) fn injected(fault: &Injected) -> Option<&MockFault> {
+    fault.as_ref().map(|axum::Extension(InjectedFault(f))| f)
+}
 
 /// The axum router serving every backend over `state` (drive it in-process with
 /// `tower::ServiceExt::oneshot`, or serve it with [`MockServer`]).
@@ -133,7 +141,9 @@ async fn intercept(State(state): State<MockState>, req: Request, next: Next) -> 
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let fault = state.faults().next(backend);
+    let fault = state.faults().next(backend, || {
+        carries_preset_credential(&state, &parts.headers, &body)
+    });
     let mut req = Request::from_parts(parts, Body::from(body));
     match fault {
         None => next.run(req).await,
@@ -161,6 +171,17 @@ async fn intercept(State(state): State<MockState>, req: Request, next: Next) -> 
             b
         }),
     }
+}
+
+/// True when the request carries one of the mock's preset credentials (the
+/// session id or access token valid from the start), as a bearer token or in
+/// a SOAP body.
+fn carries_preset_credential(state: &MockState, headers: &HeaderMap, body: &[u8]) -> bool {
+    let c = state.credentials();
+    let presets = [c.session_id.as_bytes(), c.access_token.as_bytes()];
+    let in_body = |p: &[u8]| !p.is_empty() && body.windows(p.len()).any(|w| w == p);
+    http::bearer(headers).is_some_and(|t| presets.contains(&t.as_bytes()))
+        || presets.into_iter().any(in_body)
 }
 
 fn status_response(code: u16, retry_after: Option<u64>) -> Response {

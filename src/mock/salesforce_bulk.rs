@@ -18,20 +18,25 @@
 //!   `nextRecordsUrl` and `done`.
 //! - Results or resultPages under another API version than the job's: 409.
 //!   A missing or unknown bearer token: 401 `INVALID_SESSION_ID`.
+//! - Injected faults: `ExpireSession` ends the request's token and answers
+//!   401 (the token stays refused until the client asks for a new one);
+//!   `InvalidLocator` answers a results or resultPages request with 400
+//!   `INVALID_LOCATOR`.
 //!
 //! The error codes for bad job requests (`INVALIDJOB`, `INVALIDJOBSTATE`,
 //! `INVALID_LOCATOR`, `API_VERSION_MISMATCH`) follow the REST error-array shape;
 //! Salesforce documents the statuses, not these exact codes.
 
 use super::http::{bearer, json, salesforce_error};
-use super::{InjectedFault, MockFault, MockState, select};
+use super::{Injected, InjectedFault, MockFault, MockState, injected, select};
 use crate::Value;
+use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use base64::Engine;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -263,45 +268,56 @@ pub(crate) fn routes() -> Router<MockState> {
         )
 }
 
-type Fault = Option<Extension<InjectedFault>>;
+/// A request turned away: its error response (boxed, as responses are large).
+struct Refused(Box<Response>);
+
+impl From<Response> for Refused {
+    fn from(r: Response) -> Self {
+        Refused(Box::new(r))
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
 
 /// The version in a `vXX.X` path segment.
 fn path_version(segment: &str) -> Option<String> {
     crate::salesforce::common::normalize_version(segment.strip_prefix('v')?).ok()
 }
 
-/// Checks the bearer token and the path version; the error response otherwise.
+/// Checks the bearer token (an injected `ExpireSession` ends it) and the path
+/// version; the error response otherwise.
 fn admit(
     state: &MockState,
     headers: &HeaderMap,
-    fault: &Fault,
+    fault: Option<&MockFault>,
     version: &str,
-) -> Result<String, Box<Response>> {
-    let expired = matches!(
-        fault,
-        Some(Extension(InjectedFault(MockFault::ExpireSession)))
-    );
-    let ok = bearer(headers).is_some_and(|t| state.is_valid_session(t));
-    if expired || !ok {
-        return Err(Box::new(salesforce_error(
+) -> Result<String, Refused> {
+    if state.live_session(bearer(headers), fault).is_none() {
+        return Err(salesforce_error(
             StatusCode::UNAUTHORIZED,
             "INVALID_SESSION_ID",
             "Session expired or invalid",
-        )));
+        )
+        .into());
     }
-    path_version(version).ok_or_else(|| Box::new(not_found()))
+    path_version(version).ok_or_else(not_found)
 }
 
-fn not_found() -> Response {
+fn not_found() -> Refused {
     salesforce_error(
         StatusCode::NOT_FOUND,
         "NOT_FOUND",
         "The requested resource does not exist",
     )
+    .into()
 }
 
-fn bad_request(code: &str, message: &str) -> Response {
-    salesforce_error(StatusCode::BAD_REQUEST, code, message)
+fn bad_request(code: &str, message: &str) -> Refused {
+    salesforce_error(StatusCode::BAD_REQUEST, code, message).into()
 }
 
 #[derive(serde::Deserialize)]
@@ -327,43 +343,51 @@ async fn create(
     State(state): State<MockState>,
     Path(version): Path<String>,
     headers: HeaderMap,
-    fault: Fault,
+    fault: Injected,
     body: Bytes,
-) -> Response {
-    let version = match admit(&state, &headers, &fault, &version) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
+) -> Result<Response, Refused> {
+    let version = admit(&state, &headers, injected(&fault), &version)?;
     let Ok(req) = serde_json::from_slice::<CreateBody>(&body) else {
-        return bad_request("JSON_PARSER_ERROR", "The request body is not valid JSON");
+        return Err(bad_request(
+            "JSON_PARSER_ERROR",
+            "The request body is not valid JSON",
+        ));
     };
     let operation = match req.operation.as_deref() {
         Some("query") => "query",
         Some("queryAll") => "queryAll",
-        _ => return bad_request("INVALIDJOB", "operation must be query or queryAll"),
+        _ => {
+            return Err(bad_request(
+                "INVALIDJOB",
+                "operation must be query or queryAll",
+            ));
+        }
     };
     if !matches!(req.content_type.as_deref(), None | Some("CSV")) {
-        return bad_request("INVALIDJOB", "contentType must be CSV");
+        return Err(bad_request("INVALIDJOB", "contentType must be CSV"));
     }
     let delimiter = match req.column_delimiter.as_deref() {
         None => DELIMITERS[0],
         Some(name) => match DELIMITERS.iter().find(|(n, _)| *n == name) {
             Some(d) => *d,
-            None => return bad_request("INVALIDJOB", "unknown columnDelimiter"),
+            None => return Err(bad_request("INVALIDJOB", "unknown columnDelimiter")),
         },
     };
     let line_ending = match req.line_ending.as_deref() {
         None | Some("LF") => "LF",
         Some("CRLF") => "CRLF",
-        Some(_) => return bad_request("INVALIDJOB", "lineEnding must be LF or CRLF"),
+        Some(_) => return Err(bad_request("INVALIDJOB", "lineEnding must be LF or CRLF")),
     };
     let text = req.query.unwrap_or_default();
     let sel = match select::parse(&text, state.dataset().tables()) {
         Ok(s) => s,
-        Err(e) => return bad_request(e.code(), &e.message()),
+        Err(e) => return Err(bad_request(e.code(), &e.message())),
     };
     let Some(table) = state.dataset().table(&sel.object) else {
-        return bad_request("INVALID_TYPE", "sObject type is not supported.");
+        return Err(bad_request(
+            "INVALID_TYPE",
+            "sObject type is not supported.",
+        ));
     };
     let include_deleted = operation == "queryAll";
     let rows: Vec<u32> = (0..table.len())
@@ -398,22 +422,20 @@ async fn create(
     };
     let body = serde_json::Value::Object(job.base_json());
     bulk.lock().insert(job.id.clone(), job);
-    json(StatusCode::OK, &body)
+    Ok(json(StatusCode::OK, &body))
 }
 
 async fn info(
     State(state): State<MockState>,
     Path((version, id)): Path<(String, String)>,
     headers: HeaderMap,
-    fault: Fault,
-) -> Response {
-    if let Err(r) = admit(&state, &headers, &fault, &version) {
-        return *r;
-    }
+    fault: Injected,
+) -> Result<Response, Refused> {
+    admit(&state, &headers, injected(&fault), &version)?;
     let now = state.clock().now();
     let mut jobs = state.bulk().lock();
     let Some(job) = jobs.get_mut(&id) else {
-        return not_found();
+        return Err(not_found());
     };
     if job.state.is_running() {
         job.polls += 1;
@@ -435,60 +457,59 @@ async fn info(
             job.modified = now;
         }
     }
-    json(StatusCode::OK, &job.info_json())
+    Ok(json(StatusCode::OK, &job.info_json()))
 }
 
 async fn abort(
     State(state): State<MockState>,
     Path((version, id)): Path<(String, String)>,
     headers: HeaderMap,
-    fault: Fault,
+    fault: Injected,
     body: Bytes,
-) -> Response {
-    if let Err(r) = admit(&state, &headers, &fault, &version) {
-        return *r;
-    }
+) -> Result<Response, Refused> {
+    admit(&state, &headers, injected(&fault), &version)?;
     let wanted = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_owned));
     if wanted.as_deref() != Some("Aborted") {
-        return bad_request("INVALIDJOBSTATE", "a query job can only be set to Aborted");
+        return Err(bad_request(
+            "INVALIDJOBSTATE",
+            "a query job can only be set to Aborted",
+        ));
     }
     let now = state.clock().now();
     let mut jobs = state.bulk().lock();
     let Some(job) = jobs.get_mut(&id) else {
-        return not_found();
+        return Err(not_found());
     };
     if !job.state.is_running() {
-        return bad_request(
+        return Err(bad_request(
             "INVALIDJOBSTATE",
             &format!("Cannot abort a job in state {}", job.state.as_str()),
-        );
+        ));
     }
     job.state = JobState::Aborted;
     job.modified = now;
-    json(StatusCode::OK, &job.info_json())
+    Ok(json(StatusCode::OK, &job.info_json()))
 }
 
 async fn delete(
     State(state): State<MockState>,
     Path((version, id)): Path<(String, String)>,
     headers: HeaderMap,
-    fault: Fault,
-) -> Response {
-    if let Err(r) = admit(&state, &headers, &fault, &version) {
-        return *r;
-    }
+    fault: Injected,
+) -> Result<Response, Refused> {
+    admit(&state, &headers, injected(&fault), &version)?;
     let mut jobs = state.bulk().lock();
     match jobs.get(&id).map(|j| j.state) {
-        None => not_found(),
-        Some(s) if s.is_running() => bad_request(
+        None => Err(not_found()),
+        Some(s) if s.is_running() => Err(bad_request(
             "API_ERROR",
             "Error encountered when deleting the job because the job is not terminated",
-        ),
+        )),
         Some(_) => {
             jobs.remove(&id);
-            StatusCode::NO_CONTENT.into_response()
+            Ok(StatusCode::NO_CONTENT.into_response())
         }
     }
 }
@@ -504,17 +525,43 @@ struct Position {
     max: usize,
 }
 
+/// What a `results` or `resultPages` request reads: the job (its id and the
+/// path's version) and the position asked for, with the session, the
+/// version, the job's state, the locator and `maxRecords` checked.
+struct ResultsRequest {
+    id: String,
+    version: String,
+    pos: Position,
+}
+
+impl FromRequestParts<MockState> for ResultsRequest {
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, state: &MockState) -> Result<Self, Refused> {
+        let Path((version, id)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Refused::from(e.into_response()))?;
+        let Query(params) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Refused::from(e.into_response()))?;
+        let fault = parts.extensions.get::<InjectedFault>().map(|f| &f.0);
+        let version = admit(state, &parts.headers, fault, &version)?;
+        let pos = position(state, &id, &version, &params, fault)?;
+        Ok(ResultsRequest { id, version, pos })
+    }
+}
+
 fn position(
     state: &MockState,
     id: &str,
     version: &str,
     params: &HashMap<String, String>,
-    fault: &Fault,
-) -> Result<Position, Box<Response>> {
+    fault: Option<&MockFault>,
+) -> Result<Position, Refused> {
     let jobs = state.bulk().lock();
-    let job = jobs.get(id).ok_or_else(|| Box::new(not_found()))?;
+    let job = jobs.get(id).ok_or_else(not_found)?;
     if job.api_version != version {
-        return Err(Box::new(salesforce_error(
+        return Err(salesforce_error(
             StatusCode::CONFLICT,
             "API_VERSION_MISMATCH",
             &format!(
@@ -522,38 +569,33 @@ fn position(
                  ({}); this request used {version}",
                 job.api_version
             ),
-        )));
+        )
+        .into());
     }
     if job.state != JobState::JobComplete {
-        return Err(Box::new(bad_request(
+        return Err(bad_request(
             "INVALIDJOBSTATE",
             &format!(
                 "Results are available only for a job in state JobComplete; it is {}",
                 job.state.as_str()
             ),
-        )));
+        ));
     }
-    let dropped = matches!(
-        fault,
-        Some(Extension(InjectedFault(MockFault::InvalidLocator)))
-    );
+    let invalid = || bad_request("INVALID_LOCATOR", "Invalid locator");
     let start = match params.get("locator").filter(|l| !l.is_empty()) {
-        None if !dropped => 0,
-        Some(l) if !dropped => *job
-            .locators
-            .get(l)
-            .ok_or_else(|| Box::new(bad_request("INVALID_LOCATOR", "Invalid locator")))?,
-        _ => return Err(Box::new(bad_request("INVALID_LOCATOR", "Invalid locator"))),
+        _ if fault == Some(&MockFault::InvalidLocator) => return Err(invalid()),
+        None => 0,
+        Some(l) => *job.locators.get(l).ok_or_else(invalid)?,
     };
     let max = match params.get("maxRecords") {
         None => DEFAULT_MAX_RECORDS,
         Some(m) => match m.parse::<usize>() {
             Ok(n) if n > 0 => n,
             _ => {
-                return Err(Box::new(bad_request(
+                return Err(bad_request(
                     "INVALIDJOB",
                     "maxRecords must be a positive integer",
-                )));
+                ));
             }
         },
     };
@@ -568,38 +610,22 @@ fn position(
     })
 }
 
+/// `GET .../results`: one set of rows as CSV, with the next set's locator.
 async fn results(
     State(state): State<MockState>,
-    Path((version, id)): Path<(String, String)>,
-    Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    fault: Fault,
-) -> Response {
-    let version = match admit(&state, &headers, &fault, &version) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
-    let pos = match position(&state, &id, &version, &params, &fault) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+    ResultsRequest { id, pos, .. }: ResultsRequest,
+) -> Result<Response, Refused> {
     let end = pos.start.saturating_add(pos.max).min(pos.rows.len());
     let start = pos.start.min(end);
     let next = if end < pos.rows.len() {
         let mut jobs = state.bulk().lock();
-        match jobs.get_mut(&id) {
-            Some(job) => state.bulk().locator(job, end),
-            None => return not_found(),
-        }
+        let job = jobs.get_mut(&id).ok_or_else(not_found)?;
+        state.bulk().locator(job, end)
     } else {
         "null".to_owned()
     };
     let count = end - start;
-    let per_record = state.latency().per_record;
-    if !per_record.is_zero() {
-        tokio::time::sleep(per_record.saturating_mul(u32::try_from(count).unwrap_or(u32::MAX)))
-            .await;
-    }
+    state.page_delay(count).await;
     let mut resp = Response::new(csv_body(state.clone(), pos, start..end));
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
@@ -607,30 +633,19 @@ async fn results(
     if let Ok(v) = HeaderValue::from_str(&next) {
         h.insert("Sforce-Locator", v);
     }
-    resp
+    Ok(resp)
 }
 
+/// `GET .../resultPages`: up to five result URLs from the position, and the
+/// next listing's URL.
 async fn result_pages(
     State(state): State<MockState>,
-    Path((version, id)): Path<(String, String)>,
-    Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    fault: Fault,
-) -> Response {
-    let version = match admit(&state, &headers, &fault, &version) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
-    let pos = match position(&state, &id, &version, &params, &fault) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+    ResultsRequest { id, version, pos }: ResultsRequest,
+) -> Result<Response, Refused> {
     let total = pos.rows.len();
     let base = format!("/services/data/v{version}/jobs/query/{id}");
     let mut jobs = state.bulk().lock();
-    let Some(job) = jobs.get_mut(&id) else {
-        return not_found();
-    };
+    let job = jobs.get_mut(&id).ok_or_else(not_found)?;
     let mut pages = Vec::new();
     let mut offset = pos.start;
     while offset < total && pages.len() < URLS_PER_LISTING {
@@ -654,7 +669,7 @@ async fn result_pages(
         );
     }
     body.insert("done".into(), j!(done));
-    json(StatusCode::OK, &serde_json::Value::Object(body))
+    Ok(json(StatusCode::OK, &serde_json::Value::Object(body)))
 }
 
 /// The CSV of rows `range` of a job, rendered a chunk at a time as the body is sent.

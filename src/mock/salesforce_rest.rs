@@ -8,7 +8,8 @@
 //!   locator looking like the real one (`01gQ02000000001AAA-2000`); `queryAll`'s
 //!   `nextRecordsUrl` points at `/query/…` as the real one does;
 //! - `Authorization: Bearer` checked against the live sessions (401
-//!   `INVALID_SESSION_ID`), server-side cursors in the shared
+//!   `INVALID_SESSION_ID`; an injected `ExpireSession` ends the token, which
+//!   stays refused until the client asks for a new one), server-side cursors in the shared
 //!   [`CursorStore`](super::cursors::CursorStore) (idle expiry, per-user open
 //!   limit: 400 `INVALID_QUERY_LOCATOR`), SOQL errors as `MALFORMED_QUERY`,
 //!   `INVALID_TYPE`, `INVALID_FIELD`;
@@ -24,10 +25,10 @@ pub(super) mod subquery;
 
 use super::cursors::{CursorError, ServedPage};
 use super::http::{bearer, salesforce_error};
-use super::{InjectedFault, MockFault, MockState, select};
+use super::{Injected, MockFault, MockState, injected, select};
 use crate::BackendKind;
 use axum::Router;
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -44,8 +45,8 @@ const API_LIMIT: usize = 15_000;
 pub(crate) fn routes() -> Router<MockState> {
     Router::new()
         .route("/services/oauth2/token", post(oauth::token))
-        .route("/services/data/{version}/query", get(query))
-        .route("/services/data/{version}/queryAll", get(query_all))
+        .route("/services/data/{version}/query", get(query::<false>))
+        .route("/services/data/{version}/queryAll", get(query::<true>))
         .route("/services/data/{version}/query/{locator}", get(query_more))
         .route(
             "/services/data/{version}/queryAll/{locator}",
@@ -53,26 +54,15 @@ pub(crate) fn routes() -> Router<MockState> {
         )
 }
 
-type Fault = Option<Extension<InjectedFault>>;
-
-async fn query(
+/// `…/query?q=`, or `…/queryAll?q=` when `ALL` (deleted rows included).
+async fn query<const ALL: bool>(
     State(state): State<MockState>,
     Path(version): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
-    fault: Fault,
+    fault: Injected,
 ) -> Response {
-    first_page(&state, &version, raw, &headers, fault, false).await
-}
-
-async fn query_all(
-    State(state): State<MockState>,
-    Path(version): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    fault: Fault,
-) -> Response {
-    first_page(&state, &version, raw, &headers, fault, true).await
+    first_page(&state, &version, raw, &headers, fault, ALL).await
 }
 
 /// `…/query?q=` and `…/queryAll?q=`: opens a cursor and serves its first page.
@@ -81,7 +71,7 @@ async fn first_page(
     version: &str,
     raw_query: Option<String>,
     headers: &HeaderMap,
-    fault: Fault,
+    fault: Injected,
     include_deleted: bool,
 ) -> Response {
     let owner = match authorize(state, version, headers, &fault) {
@@ -130,7 +120,7 @@ async fn query_more(
     State(state): State<MockState>,
     Path((version, locator)): Path<(String, String)>,
     headers: HeaderMap,
-    fault: Fault,
+    fault: Injected,
 ) -> Response {
     if let Err(refusal) = authorize(&state, &version, &headers, &fault) {
         return refusal.response();
@@ -142,10 +132,7 @@ async fn query_more(
             "invalid query locator",
         )
     };
-    if matches!(
-        &fault,
-        Some(Extension(InjectedFault(MockFault::InvalidLocator)))
-    ) {
+    if injected(&fault) == Some(&MockFault::InvalidLocator) {
         return invalid();
     }
     let Some((id, position)) = parse_locator(&locator) else {
@@ -189,25 +176,21 @@ impl Refusal {
     }
 }
 
-/// Checks the API version in the path and the bearer token (or an injected
-/// session expiry); returns the token, which owns the cursors it opens.
+/// Checks the API version in the path and the bearer token (an injected
+/// session expiry ends it); returns the token, which owns the cursors it opens.
 fn authorize(
     state: &MockState,
     version: &str,
     headers: &HeaderMap,
-    fault: &Fault,
+    fault: &Injected,
 ) -> Result<String, Refusal> {
     if !is_version(version) {
         return Err(Refusal::UnknownVersion);
     }
-    let expired = matches!(
-        fault,
-        Some(Extension(InjectedFault(MockFault::ExpireSession)))
-    );
-    match bearer(headers) {
-        Some(token) if !expired && state.is_valid_session(token) => Ok(token.to_owned()),
-        _ => Err(Refusal::InvalidSession),
-    }
+    state
+        .live_session(bearer(headers), injected(fault))
+        .map(str::to_owned)
+        .ok_or(Refusal::InvalidSession)
 }
 
 /// `v62.0`
@@ -274,11 +257,7 @@ async fn serve(
     start: usize,
     page: ServedPage,
 ) -> Response {
-    let per_record = state.latency().per_record;
-    if !per_record.is_zero() {
-        let n = u32::try_from(page.records.len()).unwrap_or(u32::MAX);
-        tokio::time::sleep(per_record.saturating_mul(n)).await;
-    }
+    state.page_delay(page.records.len()).await;
     let dataset = state.dataset();
     let (include_deleted, table_index) = locator_scope(id).unwrap_or((false, 0));
     let Some(table) = dataset.tables().nth(table_index) else {

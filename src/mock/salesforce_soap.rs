@@ -36,13 +36,15 @@
 //! relationship typed `QueryResult` (every child row, `done` true) in the
 //! partner namespace, or `xsi:nil="true"` for a parent without children.
 
-use super::cursors::{CursorError, ServedPage};
+use super::cursors::ServedPage;
 use super::dataset::Table;
 use super::salesforce_rest::subquery::{self, ChildQuery, ChildRows, page_rows};
 use super::salesforce_rest::{locator_id, locator_scope, parse_locator};
 use super::select::SelectError;
-use super::soap::{MockDialect, SoapFault as Fault, delay, login_accepted, server_url};
-use super::{InjectedFault, MockFault, MockState, SALESFORCE_SOAP_PATH};
+use super::soap::{
+    self, MockDialect, QueryCall, SoapBackend, SoapFault as Fault, log_in, next_page, server_url,
+};
+use super::{MockState, SALESFORCE_SOAP_PATH};
 use crate::salesforce::soap::parse::{NAMESPACES, PARTNER};
 use crate::salesforce::soap::{FAULT_NS, PARTNER_NS, SOBJECT_NS};
 use crate::xml::XSI;
@@ -52,12 +54,9 @@ use crate::xml::query_result::{ResultPage, ResultStyle, write_query_response, wr
 use crate::xml::request::SoapRequest;
 use crate::xml::writer::{XmlWriter, begin_response, begin_response_with_header, end_response};
 use crate::{BackendKind, Record, Value};
-use axum::body::Bytes;
-use axum::extract::State;
+use axum::Router;
 use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::routing::post;
-use axum::{Extension, Router};
 
 /// The page size when none is asked for, and the most a page holds.
 const DEFAULT_BATCH: usize = 2000;
@@ -71,8 +70,11 @@ const ORG_ID: &str = "00D5g00000MOCKAAA";
 /// The routes this backend serves.
 pub(crate) fn routes() -> Router<MockState> {
     Router::new()
-        .route(SALESFORCE_SOAP_PATH, post(handle))
-        .route(&format!("{SALESFORCE_SOAP_PATH}/{{org}}"), post(handle))
+        .route(SALESFORCE_SOAP_PATH, post(soap::handle::<Partner>))
+        .route(
+            &format!("{SALESFORCE_SOAP_PATH}/{{org}}"),
+            post(soap::handle::<Partner>),
+        )
 }
 
 /// The partner API's requests and faults: `sf` bound to the fault namespace
@@ -82,6 +84,11 @@ static DIALECT: MockDialect = MockDialect {
     namespaces: NAMESPACES,
     api: PARTNER,
     header_namespaces: &[PARTNER],
+    session_field: "sessionId",
+    invalid_session: (
+        "INVALID_SESSION_ID",
+        "Invalid Session ID found in SessionHeader: Illegal Session",
+    ),
     unreadable_code: "UNKNOWN_EXCEPTION",
     unknown_operation_code: "UNKNOWN_EXCEPTION",
     fault_style: FaultStyle {
@@ -112,85 +119,93 @@ const RESULT_STYLE: ResultStyle = ResultStyle {
     result_type: Some("QueryResult"),
 };
 
-async fn handle(
-    State(state): State<MockState>,
-    headers: HeaderMap,
-    injected: Option<Extension<InjectedFault>>,
-    body: Bytes,
-) -> Response {
-    let injected = injected.map(|Extension(InjectedFault(f))| f);
-    let injected = injected.as_ref();
-    DIALECT
-        .serve(&body, async |req| match req.operation.as_str() {
-            "login" => login(&state, &headers, &req),
-            "query" => query(&state, &req, injected, false).await,
-            "queryAll" => query(&state, &req, injected, true).await,
-            "queryMore" => query_more(&state, &req, injected).await,
-            other => Err(DIALECT.unknown_operation(other)),
-        })
-        .await
-}
+/// The partner endpoint, as the shared SOAP handler serves it.
+struct Partner;
 
-fn login(state: &MockState, headers: &HeaderMap, req: &SoapRequest) -> Result<Vec<u8>, Fault> {
-    if !login_accepted(state, req) {
-        return Err(Fault::new(
-            "INVALID_LOGIN",
-            "LoginFault",
-            "Invalid username, password, security token; or user locked out.",
-        ));
+impl SoapBackend for Partner {
+    const DIALECT: &'static MockDialect = &DIALECT;
+    const QUERY_ALL: bool = true;
+
+    fn login(state: &MockState, headers: &HeaderMap, req: &SoapRequest) -> Result<Vec<u8>, Fault> {
+        let refusal = "Invalid username, password, security token; or user locked out.";
+        let session = log_in(state, req, &format!("{ORG_ID}!mock-session-"), refusal)?;
+        let server = server_url(headers, &format!("{SALESFORCE_SOAP_PATH}/{ORG_ID}"));
+        let metadata = server.replace("/Soap/u/", "/Soap/m/");
+        let mut w = begin_response(768, &RESPONSE_DECLARATIONS[..2]);
+        w.start("", "loginResponse", &[]);
+        w.start("", "result", &[]);
+        w.leaf("", "metadataServerUrl", &metadata);
+        w.leaf("", "passwordExpired", "false");
+        w.leaf("", "sandbox", "true");
+        w.leaf("", "serverUrl", &server);
+        w.leaf("", "sessionId", &session);
+        w.leaf("", "userId", "0055g00000MOCKAAA");
+        w.end("", "result");
+        w.end("", "loginResponse");
+        Ok(end_response(w))
     }
-    let session = state.new_session(&format!("{ORG_ID}!mock-session-"));
-    let server = server_url(headers, &format!("{SALESFORCE_SOAP_PATH}/{ORG_ID}"));
-    let metadata = server.replace("/Soap/u/", "/Soap/m/");
-    let mut w = begin_response(768, &RESPONSE_DECLARATIONS[..2]);
-    w.start("", "loginResponse", &[]);
-    w.start("", "result", &[]);
-    w.leaf("", "metadataServerUrl", &metadata);
-    w.leaf("", "passwordExpired", "false");
-    w.leaf("", "sandbox", "true");
-    w.leaf("", "serverUrl", &server);
-    w.leaf("", "sessionId", &session);
-    w.leaf("", "userId", "0055g00000MOCKAAA");
-    w.end("", "result");
-    w.end("", "loginResponse");
-    Ok(end_response(w))
-}
 
-/// The session check every call but `login` makes; an injected `ExpireSession`
-/// ends the session it names.
-fn check_session(
-    state: &MockState,
-    req: &SoapRequest,
-    injected: Option<&MockFault>,
-) -> Result<String, Fault> {
-    let session = DIALECT.session(state, req, "SessionHeader", "sessionId");
-    match session {
-        Some(s) if injected != Some(&MockFault::ExpireSession) => Ok(s.to_owned()),
-        other => {
-            if let Some(s) = other {
-                state.expire_session(s);
-            }
-            Err(Fault::unexpected(
-                "INVALID_SESSION_ID",
-                "Invalid Session ID found in SessionHeader: Illegal Session",
-            ))
+    /// Clamped into 200..=2000; `None` when absent.
+    fn batch_size(req: &SoapRequest) -> Result<Option<usize>, Fault> {
+        let Some(raw) = req.header_field(&[PARTNER], "QueryOptions", "batchSize") else {
+            return Ok(None);
+        };
+        match raw.trim().parse::<i64>() {
+            Ok(n) => Ok(Some(
+                n.clamp(MIN_BATCH as i64, DEFAULT_BATCH as i64) as usize
+            )),
+            Err(_) => Err(Fault::unexpected(
+                "INVALID_BATCH_SIZE",
+                format!("invalid batch size {raw:?}"),
+            )),
         }
     }
-}
 
-/// `QueryOptions/batchSize`, clamped into 200..=2000; `None` when absent.
-fn batch_size(req: &SoapRequest) -> Result<Option<usize>, Fault> {
-    let Some(raw) = req.header_field(&[PARTNER], "QueryOptions", "batchSize") else {
-        return Ok(None);
-    };
-    match raw.trim().parse::<i64>() {
-        Ok(n) => Ok(Some(
-            n.clamp(MIN_BATCH as i64, DEFAULT_BATCH as i64) as usize
-        )),
-        Err(_) => Err(Fault::unexpected(
-            "INVALID_BATCH_SIZE",
-            format!("invalid batch size {raw:?}"),
-        )),
+    /// One fault for every dead locator, as the partner API answers.
+    fn invalid_locator(_locator: &str, _why: &str) -> Fault {
+        Fault::new(
+            "INVALID_QUERY_LOCATOR",
+            "InvalidQueryLocatorFault",
+            "invalid query locator",
+        )
+    }
+
+    async fn query(state: &MockState, call: QueryCall<'_>) -> Result<Vec<u8>, Fault> {
+        let text = call.text;
+        let dataset = state.dataset();
+        let (index, fields) = subquery::plan(text, dataset).map_err(|e| select_fault(text, &e))?;
+        let table = dataset
+            .tables()
+            .nth(index)
+            .ok_or_else(|| select_fault(text, &SelectError::UnknownObject(text.to_owned())))?;
+        let id = locator_id(call.all(), index, state.cursors().next_id());
+        let page = call.open(state, id.clone(), table, fields).await;
+        let at = Position {
+            table,
+            include_deleted: call.all(),
+            start: 0,
+        };
+        Ok(query_body(state, call.op, &at, &id, &page))
+    }
+
+    async fn query_more(
+        state: &MockState,
+        locator: &str,
+        batch: Option<usize>,
+    ) -> Result<Vec<u8>, Fault> {
+        let invalid = || Self::invalid_locator(locator, "");
+        let (id, start) = parse_locator(locator).ok_or_else(invalid)?;
+        let (include_deleted, index) = locator_scope(id).ok_or_else(invalid)?;
+        let table = state.dataset().tables().nth(index).ok_or_else(invalid)?;
+        let page = next_page(state, id, start, batch)
+            .await
+            .map_err(|_| invalid())?;
+        let at = Position {
+            table,
+            include_deleted,
+            start,
+        };
+        Ok(query_body(state, QueryOp::QueryMore, &at, id, &page))
     }
 }
 
@@ -209,84 +224,6 @@ fn select_fault(text: &str, e: &SelectError) -> Fault {
     let mut f = Fault::new(e.code(), detail, e.message());
     f.extra = vec![("row", "1".to_owned()), ("column", column.to_string())];
     f
-}
-
-async fn query(
-    state: &MockState,
-    req: &SoapRequest,
-    injected: Option<&MockFault>,
-    all: bool,
-) -> Result<Vec<u8>, Fault> {
-    let session = check_session(state, req, injected)?;
-    let batch = batch_size(req)?.unwrap_or(DEFAULT_BATCH);
-    let text = req.param("queryString").unwrap_or_default();
-    let dataset = state.dataset();
-    let (index, fields) = subquery::plan(text, dataset).map_err(|e| select_fault(text, &e))?;
-    let table = dataset
-        .tables()
-        .nth(index)
-        .ok_or_else(|| select_fault(text, &SelectError::UnknownObject(text.to_owned())))?;
-    let cursors = state.cursors();
-    let id = locator_id(all, index, cursors.next_id());
-    let page = cursors.open(
-        dataset,
-        id.clone(),
-        table,
-        fields,
-        all,
-        batch,
-        &session,
-        state.clock().now(),
-    );
-    delay(state, page.records.len()).await;
-    let op = if all {
-        QueryOp::QueryAll
-    } else {
-        QueryOp::Query
-    };
-    let at = Position {
-        table,
-        include_deleted: all,
-        start: 0,
-    };
-    Ok(query_body(state, op, &at, &id, &page))
-}
-
-async fn query_more(
-    state: &MockState,
-    req: &SoapRequest,
-    injected: Option<&MockFault>,
-) -> Result<Vec<u8>, Fault> {
-    check_session(state, req, injected)?;
-    let batch = batch_size(req)?;
-    let locator = req.param("queryLocator").unwrap_or_default().trim();
-    let invalid = || {
-        Fault::new(
-            "INVALID_QUERY_LOCATOR",
-            "InvalidQueryLocatorFault",
-            "invalid query locator",
-        )
-    };
-    if injected == Some(&MockFault::InvalidLocator) {
-        return Err(invalid());
-    }
-    let (id, start) = parse_locator(locator).ok_or_else(invalid)?;
-    let (include_deleted, index) = locator_scope(id).ok_or_else(invalid)?;
-    let dataset = state.dataset();
-    let table = dataset.tables().nth(index).ok_or_else(invalid)?;
-    let page = state
-        .cursors()
-        .next(dataset, id, start, batch, state.clock().now())
-        .map_err(|e| match e {
-            CursorError::Expired | CursorError::Unknown => invalid(),
-        })?;
-    delay(state, page.records.len()).await;
-    let at = Position {
-        table,
-        include_deleted,
-        start,
-    };
-    Ok(query_body(state, QueryOp::QueryMore, &at, id, &page))
 }
 
 /// Where a served page was cut from.
@@ -511,7 +448,7 @@ mod tests {
             NAMESPACES,
         )
         .unwrap();
-        w.check_envelope(&login(&st, &headers, &req).unwrap())
+        w.check_envelope(&Partner::login(&st, &headers, &req).unwrap())
             .unwrap();
     }
 

@@ -3,7 +3,7 @@
 
 use super::cursors::CursorStore;
 use super::dataset::Dataset;
-use super::faults::FaultQueue;
+use super::faults::{FaultQueue, MockFault};
 use crate::{BackendKind, SharedClock};
 use bytes::Bytes;
 use chrono::TimeDelta;
@@ -265,6 +265,15 @@ impl MockState {
         self.0.latency
     }
 
+    /// Waits the configured per-record latency for a page of `records`.
+    pub(crate) async fn page_delay(&self, records: usize) {
+        let per_record = self.0.latency.per_record;
+        if !per_record.is_zero() {
+            let n = u32::try_from(records).unwrap_or(u32::MAX);
+            tokio::time::sleep(per_record.saturating_mul(n)).await;
+        }
+    }
+
     /// True when `token` is a live session id or bearer token.
     pub fn is_valid_session(&self, token: &str) -> bool {
         self.lock_sessions().contains(token)
@@ -279,6 +288,23 @@ impl MockState {
         let s = format!("{prefix}{:016x}", 0x5e55_1000_0000_u64 + n);
         self.lock_sessions().insert(s.clone());
         s
+    }
+
+    /// The session check every backend makes: `token` when it is a live
+    /// session, else `None`. An injected [`MockFault::ExpireSession`] ends the
+    /// session here and refuses the call, so every later call with it is
+    /// refused too, until the client logs in or asks for a token again.
+    pub(crate) fn live_session<'t>(
+        &self,
+        token: Option<&'t str>,
+        fault: Option<&MockFault>,
+    ) -> Option<&'t str> {
+        let token = token.filter(|t| self.is_valid_session(t))?;
+        if fault == Some(&MockFault::ExpireSession) {
+            self.expire_session(token);
+            return None;
+        }
+        Some(token)
     }
 
     /// Ends one session (it then gets the backend's invalid-session error).

@@ -29,14 +29,14 @@
 
 use super::cursors::ServedPage;
 use super::dataset::Table;
-use super::http::bearer;
-use super::{InjectedFault, MockFault, MockState, select};
+use super::http::{TokenForm, bearer};
+use super::{Injected, MockFault, MockState, injected, select};
 use crate::{Record, Value};
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Extension, Router};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, json};
@@ -78,23 +78,17 @@ struct ConfBody {
 }
 
 async fn token(State(state): State<MockState>, body: Bytes) -> Response {
-    let (mut id, mut secret, mut grant) = (None, None, None);
-    for (k, v) in url::form_urlencoded::parse(&body) {
-        match &*k {
-            "client_id" => id = Some(v.into_owned()),
-            "client_secret" => secret = Some(v.into_owned()),
-            "grant_type" => grant = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    if grant.as_deref() != Some("client_credentials") {
+    let form = TokenForm::parse(&body);
+    if !form.is_client_credentials() {
         return zuora_json(
             StatusCode::BAD_REQUEST,
             &json!({"error": "unsupported_grant_type", "error_description": "Unsupported grant type"}),
         );
     }
     let creds = state.credentials();
-    if id.as_deref() != Some(&creds.client_id) || secret.as_deref() != Some(&creds.client_secret) {
+    if form.client_id.as_deref() != Some(&creds.client_id)
+        || form.client_secret.as_deref() != Some(&creds.client_secret)
+    {
         return zuora_json(
             StatusCode::UNAUTHORIZED,
             &json!({"error": "invalid_client", "error_description": "Bad client credentials"}),
@@ -121,10 +115,10 @@ async fn token(State(state): State<MockState>, body: Bytes) -> Response {
 async fn query(
     State(state): State<MockState>,
     headers: HeaderMap,
-    fault: Option<Extension<InjectedFault>>,
+    fault: Injected,
     body: Bytes,
 ) -> Result<Response, Refused> {
-    let owner = authorize(&state, &headers, fault.as_ref().map(|f| &f.0.0))?;
+    let owner = authorize(&state, &headers, injected(&fault))?;
     let req: QueryBody = serde_json::from_slice(&body).map_err(|e| Refused::bad_body(&e))?;
     let batch = batch_size(req.conf.as_ref())?.unwrap_or(MAX_BATCH);
     let dataset = state.dataset();
@@ -150,16 +144,16 @@ async fn query(
 async fn query_more(
     State(state): State<MockState>,
     headers: HeaderMap,
-    fault: Option<Extension<InjectedFault>>,
+    fault: Injected,
     body: Bytes,
 ) -> Result<Response, Refused> {
-    let fault = fault.map(|Extension(InjectedFault(f))| f);
-    authorize(&state, &headers, fault.as_ref())?;
+    let fault = injected(&fault);
+    authorize(&state, &headers, fault)?;
     let req: QueryMoreBody = serde_json::from_slice(&body).map_err(|e| Refused::bad_body(&e))?;
     let batch = batch_size(req.conf.as_ref())?;
     let locator = req.query_locator;
     let invalid = || Refused::fault("INVALID_VALUE", format!("invalid queryLocator {locator}"));
-    if fault == Some(MockFault::InvalidLocator) {
+    if fault == Some(&MockFault::InvalidLocator) {
         return Err(invalid());
     }
     let (id, position) = split_locator(&locator).ok_or_else(invalid)?;
@@ -214,14 +208,10 @@ fn authorize(
     headers: &HeaderMap,
     fault: Option<&MockFault>,
 ) -> Result<String, Refused> {
-    let token = bearer(headers)
-        .filter(|t| state.is_valid_session(t))
-        .ok_or(Refused::Unauthorized)?;
-    if fault == Some(&MockFault::ExpireSession) {
-        state.expire_session(token);
-        return Err(Refused::Unauthorized);
-    }
-    Ok(token.to_owned())
+    state
+        .live_session(bearer(headers), fault)
+        .map(str::to_owned)
+        .ok_or(Refused::Unauthorized)
 }
 
 /// The requested page size: `None` when not given, 2000 for 0 or above 2000.
@@ -274,11 +264,7 @@ fn zuora_record(record: &Record) -> serde_json::Value {
 }
 
 async fn respond(state: &MockState, id: &str, page: ServedPage) -> Response {
-    let per_record = state.latency().per_record;
-    if !per_record.is_zero() {
-        let n = u32::try_from(page.records.len()).unwrap_or(u32::MAX);
-        tokio::time::sleep(per_record.saturating_mul(n)).await;
-    }
+    state.page_delay(page.records.len()).await;
     let mut body = Map::new();
     body.insert("size".into(), json!(page.total));
     body.insert(

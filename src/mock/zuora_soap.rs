@@ -23,14 +23,18 @@
 //! (`BillToContact: { WorkEmail }`). That element is not in the WSDL's
 //! `Account`: it is this mock's stand-in for a join the SOAP API has no type for.
 //!
-//! Injected faults: `ExpireSession` answers the next call with the
-//! invalid-session fault; `InvalidLocator` answers the next `queryMore` with
-//! the invalid-locator fault.
+//! Injected faults: `ExpireSession` ends the request's session and answers
+//! with the invalid-session fault (the session stays refused until the client
+//! logs in again); `InvalidLocator` answers the next `queryMore` with the
+//! invalid-locator fault.
 
 use super::cursors::{CursorError, ServedPage};
-use super::soap::{MockDialect, SoapFault as Fault, delay, login_accepted, server_url};
-use super::{InjectedFault, MockFault, MockState, ZUORA_SOAP_PATH};
+use super::soap::{
+    self, MockDialect, QueryCall, SoapBackend, SoapFault as Fault, log_in, next_page, server_url,
+};
+use super::{MockState, ZUORA_SOAP_PATH};
 use crate::xml::XSI;
+use crate::xml::dialect::QueryOp;
 use crate::xml::fault::FaultStyle;
 use crate::xml::query_result::{ResultPage, ResultStyle, write_query_response};
 use crate::xml::request::SoapRequest;
@@ -38,162 +42,107 @@ use crate::xml::writer::{XmlWriter, begin_response, end_response};
 use crate::zuora::soap::parse::{API, NAMESPACES, OBJECT};
 use crate::zuora::soap::{API_NS, FAULT_NS, OBJECT_NS};
 use crate::{BackendKind, Record};
-use axum::body::Bytes;
-use axum::extract::State;
+use axum::Router;
 use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::routing::post;
-use axum::{Extension, Router};
 
 /// The page size when none (or 0) is asked for, and the most a page holds.
 const MAX_BATCH: usize = 2000;
 
 /// The routes this backend serves.
 pub(crate) fn routes() -> Router<MockState> {
-    Router::new().route(ZUORA_SOAP_PATH, post(handle))
+    Router::new().route(ZUORA_SOAP_PATH, post(soap::handle::<Zuora>))
 }
 
-async fn handle(
-    State(state): State<MockState>,
-    headers: HeaderMap,
-    injected: Option<Extension<InjectedFault>>,
-    body: Bytes,
-) -> Response {
-    let injected = injected.map(|Extension(InjectedFault(f))| f);
-    let injected = injected.as_ref();
-    DIALECT
-        .serve(&body, async |req| match req.operation.as_str() {
-            "login" => login(&state, &headers, &req),
-            "query" => query(&state, &req, injected).await,
-            "queryMore" => query_more(&state, &req, injected).await,
-            other => Err(DIALECT.unknown_operation(other)),
-        })
-        .await
-}
+/// The Zuora SOAP endpoint, as the shared SOAP handler serves it.
+struct Zuora;
 
-fn login(state: &MockState, headers: &HeaderMap, req: &SoapRequest) -> Result<Vec<u8>, Fault> {
-    if !login_accepted(state, req) {
-        return Err(Fault::new(
-            "INVALID_LOGIN",
-            "LoginFault",
-            "Invalid login. User name and password do not match.",
-        ));
+impl SoapBackend for Zuora {
+    const DIALECT: &'static MockDialect = &DIALECT;
+    const QUERY_ALL: bool = false;
+
+    fn login(state: &MockState, headers: &HeaderMap, req: &SoapRequest) -> Result<Vec<u8>, Fault> {
+        let refusal = "Invalid login. User name and password do not match.";
+        let session = log_in(state, req, "zs-", refusal)?;
+        Ok(login_body(&session, &server_url(headers, ZUORA_SOAP_PATH)))
     }
-    let session = state.new_session("zs-");
-    Ok(login_body(&session, &server_url(headers, ZUORA_SOAP_PATH)))
-}
 
-/// The session check every call but `login` makes.
-fn check_session(
-    state: &MockState,
-    req: &SoapRequest,
-    injected: Option<&MockFault>,
-) -> Result<String, Fault> {
-    match DIALECT.session(state, req, "SessionHeader", "session") {
-        Some(s) if injected != Some(&MockFault::ExpireSession) => Ok(s.to_owned()),
-        _ => Err(Fault::unexpected("INVALID_SESSION", "Invalid Session")),
+    /// Absent or 0 is 2000, above 2000 is capped.
+    fn batch_size(req: &SoapRequest) -> Result<Option<usize>, Fault> {
+        let Some(raw) = req.header_field(&[API, OBJECT], "QueryOptions", "batchSize") else {
+            return Ok(Some(MAX_BATCH));
+        };
+        match raw.trim().parse::<i64>() {
+            Ok(0) => Ok(Some(MAX_BATCH)),
+            Ok(n) if n > 0 => Ok(Some((n as usize).min(MAX_BATCH))),
+            _ => Err(Fault::unexpected(
+                "INVALID_VALUE",
+                format!("invalid batchSize {raw:?}"),
+            )),
+        }
     }
-}
 
-/// `QueryOptions/batchSize`: absent or 0 is 2000, above 2000 is capped.
-fn batch_size(req: &SoapRequest) -> Result<usize, Fault> {
-    let Some(raw) = req.header_field(&[API, OBJECT], "QueryOptions", "batchSize") else {
-        return Ok(MAX_BATCH);
-    };
-    match raw.trim().parse::<i64>() {
-        Ok(0) => Ok(MAX_BATCH),
-        Ok(n) if n > 0 => Ok((n as usize).min(MAX_BATCH)),
-        _ => Err(Fault::unexpected(
-            "INVALID_VALUE",
-            format!("invalid batchSize {raw:?}"),
-        )),
-    }
-}
-
-async fn query(
-    state: &MockState,
-    req: &SoapRequest,
-    injected: Option<&MockFault>,
-) -> Result<Vec<u8>, Fault> {
-    let session = check_session(state, req, injected)?;
-    let batch = batch_size(req)?;
-    let text = req.param("queryString").unwrap_or_default();
-    let dataset = state.dataset();
-    let select = super::select::parse(text, dataset.tables())
-        .map_err(|e| Fault::new(e.code(), "MalformedQueryFault", e.message()))?;
-    let table = dataset
-        .table(&select.object)
-        .ok_or_else(|| Fault::unexpected("INVALID_TYPE", "unknown object"))?;
-    // Zuora returns `Id` first, then the other selected fields in the object's order.
-    let mut fields: Vec<String> = table
-        .fields()
-        .iter()
-        .filter(|f| select.fields.contains(f))
-        .cloned()
-        .collect();
-    if let Some(i) = fields.iter().position(|f| f == "Id") {
-        let id = fields.remove(i);
-        fields.insert(0, id);
-    }
-    let cursors = state.cursors();
-    let id = format!(
-        "{:016x}{:016x}",
-        0x4028_e699_23ea_aa2a_u64,
-        cursors.next_id()
-    );
-    let page = cursors.open(
-        dataset,
-        id.clone(),
-        table,
-        fields,
-        false,
-        batch,
-        &session,
-        state.clock().now(),
-    );
-    delay(state, page.records.len()).await;
-    Ok(query_body("queryResponse", &select.object, &id, &page))
-}
-
-async fn query_more(
-    state: &MockState,
-    req: &SoapRequest,
-    injected: Option<&MockFault>,
-) -> Result<Vec<u8>, Fault> {
-    check_session(state, req, injected)?;
-    let batch = batch_size(req)?;
-    let locator = req.param("queryLocator").unwrap_or_default().trim();
-    let invalid = |why: &str| {
+    /// Zuora has no `INVALID_QUERY_LOCATOR` code: `INVALID_VALUE` in an
+    /// `InvalidQueryLocatorFault`, saying why.
+    fn invalid_locator(locator: &str, why: &str) -> Fault {
         Fault::new(
             "INVALID_VALUE",
             "InvalidQueryLocatorFault",
             format!("invalid query locator {locator}: {why}"),
         )
-    };
-    if injected == Some(&MockFault::InvalidLocator) {
-        return Err(invalid("the query locator is no longer valid"));
     }
-    let (id, offset) = locator
-        .rsplit_once('-')
-        .and_then(|(id, n)| Some((id, n.parse::<usize>().ok()?)))
-        .filter(|(id, _)| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .ok_or_else(|| invalid("not a query locator"))?;
-    let dataset = state.dataset();
-    let page = state
-        .cursors()
-        .next(dataset, id, offset, Some(batch), state.clock().now())
-        .map_err(|e| match e {
-            CursorError::Expired => invalid("expired after 15 minutes of inactivity"),
-            CursorError::Unknown => invalid("unknown or already used up"),
-        })?;
-    let object = page
-        .records
-        .first()
-        .and_then(Record::object_type)
-        .unwrap_or("zObject")
-        .to_owned();
-    delay(state, page.records.len()).await;
-    Ok(query_body("queryMoreResponse", &object, id, &page))
+
+    async fn query(state: &MockState, call: QueryCall<'_>) -> Result<Vec<u8>, Fault> {
+        let dataset = state.dataset();
+        let select = super::select::parse(call.text, dataset.tables())
+            .map_err(|e| Fault::new(e.code(), "MalformedQueryFault", e.message()))?;
+        let table = dataset
+            .table(&select.object)
+            .ok_or_else(|| Fault::unexpected("INVALID_TYPE", "unknown object"))?;
+        // Zuora returns `Id` first, then the other selected fields in the object's order.
+        let mut fields: Vec<String> = table
+            .fields()
+            .iter()
+            .filter(|f| select.fields.contains(f))
+            .cloned()
+            .collect();
+        if let Some(i) = fields.iter().position(|f| f == "Id") {
+            let id = fields.remove(i);
+            fields.insert(0, id);
+        }
+        let id = format!(
+            "{:016x}{:016x}",
+            0x4028_e699_23ea_aa2a_u64,
+            state.cursors().next_id()
+        );
+        let page = call.open(state, id.clone(), table, fields).await;
+        Ok(query_body(call.op, &select.object, &id, &page))
+    }
+
+    async fn query_more(
+        state: &MockState,
+        locator: &str,
+        batch: Option<usize>,
+    ) -> Result<Vec<u8>, Fault> {
+        let invalid = |why: &str| Self::invalid_locator(locator, why);
+        let (id, offset) = locator
+            .rsplit_once('-')
+            .and_then(|(id, n)| Some((id, n.parse::<usize>().ok()?)))
+            .filter(|(id, _)| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| invalid("not a query locator"))?;
+        let page = next_page(state, id, offset, batch)
+            .await
+            .map_err(|e| match e {
+                CursorError::Expired => invalid("expired after 15 minutes of inactivity"),
+                CursorError::Unknown => invalid("unknown or already used up"),
+            })?;
+        let object = page
+            .records
+            .first()
+            .and_then(Record::object_type)
+            .unwrap_or("zObject");
+        Ok(query_body(QueryOp::QueryMore, object, id, &page))
+    }
 }
 
 /// Zuora writes `ns1` for the API namespace, declared on the response element.
@@ -212,6 +161,8 @@ static DIALECT: MockDialect = MockDialect {
     namespaces: NAMESPACES,
     api: API,
     header_namespaces: &[API, OBJECT],
+    session_field: "session",
+    invalid_session: ("INVALID_SESSION", "Invalid Session"),
     unreadable_code: "UNKNOWN_ERROR",
     unknown_operation_code: "INVALID_VALUE",
     fault_style: FaultStyle {
@@ -239,7 +190,7 @@ fn login_body(session: &str, server_url: &str) -> Vec<u8> {
 }
 
 /// A `queryResponse` / `queryMoreResponse` for one served page of `object` rows.
-fn query_body(response: &str, object: &str, id: &str, page: &ServedPage) -> Vec<u8> {
+fn query_body(op: QueryOp, object: &str, id: &str, page: &ServedPage) -> Vec<u8> {
     let locator = page.next.map(|n| format!("{id}-{n}"));
     let typed = format!("ns2:{object}");
     let mut w = begin_response(512 + page.records.len() * 640, &[]);
@@ -248,7 +199,7 @@ fn query_body(response: &str, object: &str, id: &str, page: &ServedPage) -> Vec<
         query_locator: locator.as_deref(),
         size: page.total as u64,
     };
-    write_query_response(&mut w, &RESULT_STYLE, response, &result, |w| {
+    write_query_response(&mut w, &RESULT_STYLE, op.response(), &result, |w| {
         for record in &page.records {
             write_record(w, &typed, record);
         }
@@ -296,10 +247,10 @@ mod tests {
         let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
         let id = "4028e69923eaaa2a0000000000000001";
         let mut page = store.open(&ds, id.into(), table, fields, false, batch, "s", now);
-        let mut out = vec![query_body("queryResponse", object, id, &page)];
+        let mut out = vec![query_body(QueryOp::Query, object, id, &page)];
         while let Some(next) = page.next {
             page = store.next(&ds, id, next, None, now).unwrap();
-            out.push(query_body("queryMoreResponse", object, id, &page));
+            out.push(query_body(QueryOp::QueryMore, object, id, &page));
         }
         out
     }

@@ -280,11 +280,6 @@ async fn salesforce_rest_injected_faults_come_back_typed() {
     mock.faults().push(MockFault::InvalidLocator);
     assert!(pages.try_next().await.unwrap_err().is_cursor_expired());
 
-    mock.faults().push(MockFault::ExpireSession);
-    let err = c.query(CONTACTS).pages().try_next().await.unwrap_err();
-    assert!(err.is_invalid_session(), "{err}");
-    assert_eq!(err.fault().and_then(|f| f.http_status), Some(401));
-
     mock.faults().push(MockFault::Html);
     let err = c.query(CONTACTS).pages().try_next().await.unwrap_err();
     assert!(matches!(err, Error::Protocol { .. }), "{err}");
@@ -307,6 +302,12 @@ async fn salesforce_rest_injected_faults_come_back_typed() {
         .unwrap()
         .unwrap();
     assert_eq!(page.records.len(), 2000);
+
+    // Last: an injected expiry ends the (fixed) token on the server.
+    mock.faults().push(MockFault::ExpireSession);
+    let err = c.query(CONTACTS).pages().try_next().await.unwrap_err();
+    assert!(err.is_invalid_session(), "{err}");
+    assert_eq!(err.fault().and_then(|f| f.http_status), Some(401));
 }
 
 #[tokio::test]

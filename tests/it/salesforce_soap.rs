@@ -6,13 +6,12 @@
 //! the conformance suite, and snapshots of every envelope sent.
 
 use crate::support::{
-    accounts_with_contacts, client, conformance_over_mock, count_bodies, id_of, ids, mock_with,
+    accounts_with_contacts, assert_expires_client_side, assert_pages_every_record, client,
+    conformance_over_mock, count_calls, id_of, ids, login_refused, mock_with, soap_bodies,
 };
 use chrono::TimeDelta;
 use querymore::mock::{Dataset, MockFault, MockServer};
-use querymore::{
-    BackendKind, Client, Error, FaultCode, Record, RetryPolicy, SalesforceSoap, Value,
-};
+use querymore::{BackendKind, Client, FaultCode, Record, RetryPolicy, SalesforceSoap, Value};
 use std::sync::Arc;
 
 /// `SalesforceSoap` logging in with the mock's credentials.
@@ -27,7 +26,7 @@ fn partner(mock: &MockServer) -> SalesforceSoap {
 
 /// Requests whose body holds `<urn:{operation}>`.
 fn count(mock: &MockServer, operation: &str) -> usize {
-    count_bodies(mock, &format!("<urn:{operation}>"))
+    count_calls(mock, "urn", operation)
 }
 
 /// Pages 3,000 Contacts (2,700 live) with `batch` and checks every record
@@ -36,26 +35,10 @@ async fn pages_every_contact(batch: i64) {
     let ds = Dataset::generated(42, 10, 10, 3000);
     let (mock, clock) = mock_with(ds.clone()).await;
     let c = client(partner(&mock), &clock);
-    let mut records = c
-        .query("select Id, LastName from Contact")
-        .batch_size(batch)
-        .records::<Record>();
-    let mut got = Vec::with_capacity(2700);
-    while let Some(r) = records.try_next().await.expect("page") {
-        got.push(id_of(&r));
-    }
     let want = ids(&ds, "Contact", false);
-    assert_eq!(got.len(), 2700, "batch {batch}");
-    assert!(got == want, "batch {batch}: out of order or duplicated");
-    let pages = 2700usize.div_ceil(batch as usize);
-    assert_eq!(
-        records.pages().pages_read() as usize,
-        pages,
-        "batch {batch}"
-    );
-    assert_eq!(count(&mock, "login"), 1);
-    assert_eq!(count(&mock, "query"), 1);
-    assert_eq!(count(&mock, "queryMore"), pages - 1, "batch {batch}");
+    assert_eq!(want.len(), 2700);
+    let q = "select Id, LastName from Contact";
+    assert_pages_every_record(&c, &mock, "urn", q, batch, batch as usize, &want).await;
 }
 
 #[tokio::test]
@@ -112,12 +95,7 @@ async fn salesforce_soap_idle_cursor_expires_before_any_request() {
     let c = client(partner(&mock), &clock);
     let mut pages = c.query("select Id from Account").batch_size(200).pages();
     pages.try_next().await.unwrap();
-    let sent = mock.received_requests().len();
-    clock.advance(TimeDelta::minutes(15));
-    let e = pages.try_next().await.unwrap_err();
-    assert!(matches!(e, Error::CursorExpired { .. }), "{e}");
-    assert!(e.is_cursor_expired());
-    assert_eq!(mock.received_requests().len(), sent, "no request sent");
+    assert_expires_client_side(&mut pages, &mock, &clock).await;
 }
 
 #[tokio::test]
@@ -333,20 +311,9 @@ async fn salesforce_soap_bad_password_is_an_invalid_login_that_hides_the_passwor
         .credentials(mock.credentials().username.clone(), "wrong-PLUGH-pw")
         .build()
         .unwrap();
-    let c = client(source.clone(), &clock);
-    let e = c
-        .query("select Id from Account")
-        .pages()
-        .try_next()
-        .await
-        .unwrap_err();
+    let e = login_refused(source, &clock, "PLUGH").await;
     let f = e.fault().expect("a login fault");
-    assert_eq!(f.code, FaultCode::InvalidLogin);
     assert_eq!(f.backend, BackendKind::SalesforceSoap);
-    assert!(!e.is_retryable() && !e.is_invalid_session(), "{e}");
-    for text in [e.to_string(), format!("{e:?}"), format!("{source:?}")] {
-        assert!(!text.contains("PLUGH"), "{text}");
-    }
     assert_eq!(count(&mock, "login"), 1, "a refused login is not repeated");
 }
 
@@ -492,12 +459,8 @@ async fn salesforce_soap_requests_carry_soap_headers_and_snapshot_envelopes() {
         .try_next()
         .await
         .unwrap();
+    let bodies = soap_bodies(&mock);
     let requests = mock.received_requests();
-    for r in &requests {
-        assert_eq!(r.method, "POST");
-        assert_eq!(r.header("content-type"), Some("text/xml; charset=utf-8"));
-        assert_eq!(r.header("soapaction"), Some("\"\""));
-    }
     // Login goes to the endpoint; the rest to the serverUrl it named.
     assert_eq!(requests[0].path, "/services/Soap/u/58.0");
     assert!(
@@ -505,15 +468,11 @@ async fn salesforce_soap_requests_carry_soap_headers_and_snapshot_envelopes() {
             .iter()
             .all(|r| r.path == "/services/Soap/u/58.0/00D5g00000MOCKAAA")
     );
-    let bodies: Vec<String> = requests.iter().map(|r| r.body_text()).collect();
     assert_eq!(
         bodies.len(),
         6,
         "login, query, query 200, queryMore, query 2000, queryAll"
     );
-    for b in &bodies[1..] {
-        assert!(!b.contains(&mock.credentials().password), "{b}");
-    }
     querymore::assert_envelope_snapshot!("salesforce_soap__login", bodies[0]);
     querymore::assert_envelope_snapshot!("salesforce_soap__query", bodies[1]);
     querymore::assert_envelope_snapshot!("salesforce_soap__query_batch_200", bodies[2]);

@@ -1,11 +1,15 @@
 //! Shared test helpers: the snapshot settings (top-level `snapshots/`, credentials
-//! filtered as a last line of defence) and a mock started on a manual clock.
+//! filtered as a last line of defence), a mock started on a manual clock, and
+//! the checks both SOAP dialects' end-to-end tests make.
 
 #![allow(dead_code)]
 
+use chrono::TimeDelta;
 use querymore::conformance::{Harness, run};
 use querymore::mock::{Dataset, MockFault, MockServer};
-use querymore::{Client, ManualClock, QuerySource, Record, RetryPolicy, Value};
+use querymore::{
+    Client, Error, FaultCode, ManualClock, Pages, QuerySource, Record, RetryPolicy, Value,
+};
 use std::sync::Arc;
 
 /// Insta settings: snapshots in the top-level `snapshots/` folder, names as given.
@@ -64,6 +68,89 @@ pub fn count_bodies(mock: &MockServer, tag: &str) -> usize {
         .iter()
         .filter(|r| r.body_text().contains(tag))
         .count()
+}
+
+/// How many SOAP `operation` calls the mock received, the client writing
+/// `prefix` for the API namespace (`<api:queryMore>`, `<urn:queryMore>`).
+pub fn count_calls(mock: &MockServer, prefix: &str, operation: &str) -> usize {
+    count_bodies(mock, &format!("<{prefix}:{operation}>"))
+}
+
+/// Pages `query` through `c` asking `batch` rows a page and checks that
+/// `want` comes back once and in order, `per_page` rows a page, with one SOAP
+/// `login`, one `query` and a `queryMore` for every further page (`prefix`:
+/// as for [`count_calls`]).
+pub async fn assert_pages_every_record(
+    c: &Client,
+    mock: &MockServer,
+    prefix: &str,
+    query: &str,
+    batch: i64,
+    per_page: usize,
+    want: &[String],
+) {
+    let mut records = c.query(query).batch_size(batch).records::<Record>();
+    let mut got = Vec::with_capacity(want.len());
+    while let Some(r) = records.try_next().await.expect("page") {
+        got.push(id_of(&r));
+    }
+    assert_eq!(got.len(), want.len(), "batch {batch}");
+    assert!(got == want, "batch {batch}: out of order or duplicated");
+    let pages = want.len().div_ceil(per_page);
+    let read = usize::try_from(records.pages().pages_read()).unwrap();
+    assert_eq!(read, pages, "batch {batch}");
+    assert_eq!(count_calls(mock, prefix, "login"), 1);
+    assert_eq!(count_calls(mock, prefix, "query"), 1);
+    let more = count_calls(mock, prefix, "queryMore");
+    assert_eq!(more, pages - 1, "batch {batch}");
+}
+
+/// Lets `pages`' cursor idle for 15 minutes on `clock`: the next page is
+/// `CursorExpired`, found without sending a request.
+pub async fn assert_expires_client_side(pages: &mut Pages, mock: &MockServer, clock: &ManualClock) {
+    let sent = mock.received_requests().len();
+    clock.advance(TimeDelta::minutes(15));
+    let e = pages.try_next().await.unwrap_err();
+    assert!(matches!(e, Error::CursorExpired { .. }), "{e}");
+    assert!(e.is_cursor_expired());
+    assert_eq!(mock.received_requests().len(), sent, "no request was sent");
+}
+
+/// The bodies of the requests the mock received, each checked to be a SOAP
+/// call (`POST`, `text/xml`, an empty `SOAPAction`), none after the first
+/// (the login) holding the password.
+pub fn soap_bodies(mock: &MockServer) -> Vec<String> {
+    let requests = mock.received_requests();
+    for r in &requests {
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.header("content-type"), Some("text/xml; charset=utf-8"));
+        assert_eq!(r.header("soapaction"), Some("\"\""));
+    }
+    let bodies: Vec<String> = requests.iter().map(|r| r.body_text()).collect();
+    for b in bodies.iter().skip(1) {
+        assert!(!b.contains(&mock.credentials().password), "{b}");
+    }
+    bodies
+}
+
+/// The error of a first page through `source`, whose login is refused for
+/// the password `wrong`: an invalid-login fault, neither retryable nor an
+/// invalid session, and `wrong` shown nowhere (the error, the source).
+pub async fn login_refused(source: impl QuerySource, clock: &ManualClock, wrong: &str) -> Error {
+    let shown_source = format!("{source:?}");
+    let e = client(source, clock)
+        .query("select Id from Account")
+        .pages()
+        .try_next()
+        .await
+        .unwrap_err();
+    let f = e.fault().expect("a login fault");
+    assert_eq!(f.code, FaultCode::InvalidLogin, "{e}");
+    assert!(!e.is_retryable() && !e.is_invalid_session(), "{e}");
+    for shown in [e.to_string(), format!("{e:?}"), shown_source] {
+        assert!(!shown.contains(wrong), "{shown}");
+    }
+    e
 }
 
 /// Runs the conformance suite on `source` (a backend talking to `mock`, whose

@@ -3,13 +3,14 @@
 //! client- and server-side cursor expiry, typed records, resume from a
 //! checkpoint, login and session handling, faults, and the envelopes sent.
 
-use crate::support::mock_with;
+use crate::support::{
+    assert_expires_client_side, assert_pages_every_record, client, conformance_over_mock,
+    count_calls, id_of, ids, login_refused, mock_with, soap_bodies,
+};
 use chrono::{NaiveDate, TimeDelta};
-use querymore::conformance::{Harness, run};
 use querymore::mock::{Dataset, MockFault, MockServer};
 use querymore::{
-    BackendKind, Client, Cursor, Error, FaultCode, ManualClock, Record, RetryPolicy, Value,
-    ZuoraSoap,
+    BackendKind, Client, Cursor, Error, FaultCode, Record, RetryPolicy, Value, ZuoraSoap,
 };
 use serde::Deserialize;
 use std::sync::Arc;
@@ -24,33 +25,14 @@ fn zuora(mock: &MockServer) -> ZuoraSoap {
         .expect("valid settings")
 }
 
-/// A client on the mock's clock, without retries (so request counts are exact).
-fn client(source: ZuoraSoap, clock: &ManualClock) -> Client {
-    Client::builder(source)
-        .clock(clock.clone())
-        .retry(RetryPolicy::none())
-        .build()
-}
-
-fn ids(ds: &Dataset, object: &str) -> Vec<String> {
-    let t = ds.table(object).expect("table");
-    (0..t.len())
-        .map(|i| {
-            t.row(i)
-                .get("Id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect()
-}
-
+/// Requests whose body holds `<api:{operation}>`.
 fn count(mock: &MockServer, operation: &str) -> usize {
-    let tag = format!("<api:{operation}>");
-    mock.received_requests()
-        .iter()
-        .filter(|r| r.body_text().contains(&tag))
-        .count()
+    count_calls(mock, "api", operation)
+}
+
+/// Every row of `object`, in order (Zuora deletes nothing).
+fn all_ids(ds: &Dataset, object: &str) -> Vec<String> {
+    ids(ds, object, true)
 }
 
 /// Pages 10,001 InvoiceItem rows with `batch` and checks every record comes
@@ -59,35 +41,11 @@ async fn pages_every_invoice_item(batch: i64) {
     let ds = Dataset::generated(42, 10, 10_001, 10);
     let (mock, clock) = mock_with(ds.clone()).await;
     let c = client(zuora(&mock), &clock);
-    let mut records = c
-        .query("select Id from InvoiceItem")
-        .batch_size(batch)
-        .records::<Record>();
-    let mut got = Vec::with_capacity(10_001);
-    while let Some(r) = records.try_next().await.expect("page") {
-        got.push(
-            r.get("Id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-        );
-    }
-    let want = ids(&ds, "InvoiceItem");
-    assert_eq!(got.len(), want.len(), "batch {batch}");
-    assert!(
-        got == want,
-        "batch {batch}: records out of order or duplicated"
-    );
+    let want = all_ids(&ds, "InvoiceItem");
+    assert_eq!(want.len(), 10_001);
     let effective = if batch == 0 { 2000 } else { batch as usize };
-    let pages = 10_001usize.div_ceil(effective);
-    assert_eq!(
-        records.pages().pages_read() as usize,
-        pages,
-        "batch {batch}"
-    );
-    assert_eq!(count(&mock, "login"), 1);
-    assert_eq!(count(&mock, "query"), 1);
-    assert_eq!(count(&mock, "queryMore"), pages - 1, "batch {batch}");
+    let q = "select Id from InvoiceItem";
+    assert_pages_every_record(&c, &mock, "api", q, batch, effective, &want).await;
 }
 
 #[tokio::test]
@@ -162,12 +120,7 @@ async fn zuora_soap_idle_cursor_expires_client_side_without_a_request() {
         .prefetch(false)
         .pages();
     pages.try_next().await.unwrap().unwrap();
-    let sent = mock.received_requests().len();
-    clock.advance(TimeDelta::minutes(15));
-    let e = pages.try_next().await.unwrap_err();
-    assert!(matches!(e, Error::CursorExpired { .. }), "{e}");
-    assert!(e.is_cursor_expired());
-    assert_eq!(mock.received_requests().len(), sent, "no request was sent");
+    assert_expires_client_side(&mut pages, &mock, &clock).await;
 }
 
 #[tokio::test]
@@ -279,24 +232,17 @@ async fn zuora_soap_bad_password_is_an_invalid_login_fault_without_the_password(
         .credentials(mock.credentials().username.clone(), "hunter2-WRONG")
         .build()
         .unwrap();
-    let c = client(z, &clock);
-    let e = c
-        .query("select Id from Account")
-        .pages()
-        .try_next()
-        .await
-        .unwrap_err();
-    let f = e.fault().expect("a fault");
-    assert_eq!(f.code, FaultCode::InvalidLogin);
-    assert_eq!(f.raw_code, "INVALID_LOGIN");
+    let e = login_refused(z, &clock, "hunter2-WRONG").await;
+    assert_eq!(
+        e.fault().map(|f| f.raw_code.as_str()),
+        Some("INVALID_LOGIN")
+    );
     let shown = format!("{e} {e:?}");
     assert!(shown.contains("INVALID_LOGIN"), "{shown}");
     assert!(
         shown.contains("User name and password do not match"),
         "{shown}"
     );
-    assert!(!shown.contains("hunter2-WRONG"), "{shown}");
-    assert!(!e.is_retryable());
     assert_eq!(count(&mock, "query"), 0, "no query after a failed login");
 }
 
@@ -373,13 +319,15 @@ async fn zuora_soap_refused_session_logs_in_again_once() {
         .unwrap_err();
     assert!(e.is_invalid_session(), "{e}");
     assert!(e.to_string().contains("INVALID_SESSION"), "{e}");
-    // The preset session itself still works.
-    let ok = c
+    // The expiry ended the preset session on the server: refused again.
+    let again = c
         .query("select Id from Account")
-        .records::<Record>()
-        .try_collect()
-        .await;
-    assert_eq!(ok.unwrap().len(), 20);
+        .pages()
+        .try_next()
+        .await
+        .unwrap_err();
+    assert!(again.is_invalid_session(), "{again}");
+    assert_eq!(mock.faults().pending(), 0);
 }
 
 #[tokio::test]
@@ -454,9 +402,9 @@ async fn zuora_soap_transport_faults_are_typed_and_retried() {
             mock.faults().push(MockFault::TruncatedBody);
             mock.faults().push(MockFault::Status(503));
         }
-        got.push(r.get("Id").and_then(Value::as_str).unwrap().to_owned());
+        got.push(id_of(&r));
     }
-    assert_eq!(got, ids(&ds, "Account"));
+    assert_eq!(got, all_ids(&ds, "Account"));
 }
 
 #[tokio::test]
@@ -473,23 +421,15 @@ async fn zuora_soap_requests_carry_soap_headers_and_snapshot_envelopes() {
             pages.try_next().await.unwrap();
         }
     }
+    let bodies = soap_bodies(&mock);
     let requests = mock.received_requests();
-    for r in &requests {
-        assert_eq!(r.method, "POST");
-        assert_eq!(r.path, "/apps/services/a/78.0");
-        assert_eq!(r.header("content-type"), Some("text/xml; charset=utf-8"));
-        assert_eq!(r.header("soapaction"), Some("\"\""));
-    }
-    let bodies: Vec<String> = requests.iter().map(|r| r.body_text()).collect();
+    assert!(requests.iter().all(|r| r.path == "/apps/services/a/78.0"));
     assert_eq!(
         bodies.len(),
         5,
         "login, query 0, query 50, queryMore, query 2000"
     );
     assert!(bodies[0].contains("<api:login>"));
-    for b in &bodies[1..] {
-        assert!(!b.contains(&mock.credentials().password), "{b}");
-    }
     querymore::assert_envelope_snapshot!("zuora_soap__login", bodies[0]);
     querymore::assert_envelope_snapshot!("zuora_soap__query_batch_0", bodies[1]);
     querymore::assert_envelope_snapshot!("zuora_soap__query_batch_50", bodies[2]);
@@ -501,22 +441,9 @@ async fn zuora_soap_requests_carry_soap_headers_and_snapshot_envelopes() {
 async fn zuora_soap_passes_the_conformance_suite() {
     let ds = Dataset::sample(95);
     let (mock, clock) = mock_with(ds.clone()).await;
-    let mock = Arc::new(mock);
-    let faults = mock.clone();
-    let h = Harness::new(
-        Arc::new(zuora(&mock)),
-        "select Id from Account",
-        ids(&ds, "Account"),
-        10,
-    )
-    .clock(clock)
-    .drop_next_cursor(Arc::new(move || {
-        faults.faults().push(MockFault::InvalidLocator);
-    }));
-    let passed = run(&h).await.unwrap_or_else(|f| panic!("{f}"));
-    assert!(
-        passed.contains(&"dropped_cursor_is_cursor_expired"),
-        "{passed:?}"
-    );
+    let source = Arc::new(zuora(&mock));
+    let expected = all_ids(&ds, "Account");
+    let passed =
+        conformance_over_mock(mock, clock, source, "select Id from Account", expected, 10).await;
     assert_eq!(passed.len(), 8, "{passed:?}");
 }

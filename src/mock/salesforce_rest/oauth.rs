@@ -8,9 +8,9 @@
 //! `unsupported_grant_type`, `invalid_client_id`, `invalid_client`.
 
 use crate::mock::MockState;
-use crate::mock::http::json;
+use crate::mock::http::{TokenForm, host, json};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::json;
@@ -24,35 +24,24 @@ pub(super) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (mut id, mut secret, mut grant) = (None, None, None);
-    for (k, v) in url::form_urlencoded::parse(&body) {
-        match &*k {
-            "client_id" => id = Some(v.into_owned()),
-            "client_secret" => secret = Some(v.into_owned()),
-            "grant_type" => grant = Some(v.into_owned()),
-            _ => {}
-        }
-    }
+    let form = TokenForm::parse(&body);
     let refuse = |error: &str, description: &str| {
         json(
             StatusCode::BAD_REQUEST,
             &json!({"error": error, "error_description": description}),
         )
     };
-    if grant.as_deref() != Some("client_credentials") {
+    if !form.is_client_credentials() {
         return refuse("unsupported_grant_type", "grant type not supported");
     }
     let creds = state.credentials();
-    if id.as_deref() != Some(&creds.client_id) {
+    if form.client_id.as_deref() != Some(&creds.client_id) {
         return refuse("invalid_client_id", "client identifier invalid");
     }
-    if secret.as_deref() != Some(&creds.client_secret) {
+    if form.client_secret.as_deref() != Some(&creds.client_secret) {
         return refuse("invalid_client", "invalid client credentials");
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
+    let host = host(&headers);
     let access_token = state.new_session(&format!("{ORG}!"));
     json(
         StatusCode::OK,

@@ -2,14 +2,17 @@
 //! 429 with `Retry-After`, a truncated or reset body, a slow body) are retried
 //! on the same cursor and nothing is lost or repeated, on the first `query` as
 //! on later pages; an HTML page is a protocol error and a dropped cursor a
-//! cursor-expired error, neither retried.
+//! cursor-expired error, neither retried. An injected session expiry ends the
+//! session on the server of every backend, and random expiry is survived by a
+//! client that logs in again and never hits a preset credential.
 
 use super::backends::{
-    ACCOUNT_IDS, ALL, Auth, account_ids, backend, client, fast_retry, id_of, served,
+    ACCOUNT_IDS, ALL, Auth, account_ids, authentications, backend, client, fast_retry, id_of,
+    served,
 };
 use crate::support::mock_with;
-use querymore::mock::{Dataset, MockFault};
-use querymore::{Error, HttpOptions, Record, RetryPolicy};
+use querymore::mock::{Dataset, FaultMix, MockFault, MockServer, ReceivedRequest};
+use querymore::{BackendKind, Error, HttpOptions, Record, RetryPolicy};
 use std::time::{Duration, Instant};
 
 fn retryable() -> [MockFault; 6] {
@@ -231,4 +234,113 @@ async fn salesforce_bulk_parallel_walk_survives_random_faults() {
         expected.len()
     );
     assert!(mock.faults().injected() >= 3, "faults were injected");
+}
+
+/// The session id or bearer token a request carried.
+fn session_of(r: &ReceivedRequest) -> Option<String> {
+    if let Some(token) = r.header("authorization") {
+        return token.strip_prefix("Bearer ").map(str::to_owned);
+    }
+    let call = r.soap()?;
+    let header = |field| call.header("SessionHeader", field).map(str::to_owned);
+    header("session").or_else(|| header("sessionId"))
+}
+
+/// The session sent with the first request to `kind` from request `from` on.
+fn session_sent(mock: &MockServer, kind: BackendKind, from: usize) -> String {
+    mock.received_requests()
+        .get(from..)
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.backend == Some(kind))
+        .find_map(session_of)
+        .unwrap_or_else(|| panic!("{kind}: no request with a session"))
+}
+
+#[tokio::test]
+async fn an_injected_session_expiry_ends_the_session_on_every_backend() {
+    for kind in ALL {
+        let (mock, clock) = mock_with(Dataset::sample(10)).await;
+        let http = HttpOptions::default();
+        // A fixed session: refused once injected, and on every call after.
+        let fixed = client(
+            backend(kind, &mock, Auth::Fixed, http.clone()),
+            &clock,
+            RetryPolicy::none(),
+        );
+        fixed.query(ACCOUNT_IDS).pages().try_next().await.unwrap();
+        let from = mock.received_requests().len();
+        mock.faults().push_for(kind, MockFault::ExpireSession);
+        for call in ["the injected call", "the next call"] {
+            let err = fixed
+                .query(ACCOUNT_IDS)
+                .pages()
+                .try_next()
+                .await
+                .unwrap_err();
+            assert!(err.is_invalid_session(), "{kind}, {call}: {err}");
+        }
+        assert_eq!(mock.faults().pending(), 0, "{kind}");
+        let preset = session_sent(&mock, kind, from);
+        assert!(!mock.state().is_valid_session(&preset), "{kind}");
+
+        // A client that can log in again: its session ends, it gets a new
+        // one once, and that one keeps working.
+        let refreshable = client(
+            backend(kind, &mock, Auth::Refreshable, http),
+            &clock,
+            RetryPolicy::none(),
+        );
+        let count = |c: &querymore::Client| {
+            let pages = c.query(ACCOUNT_IDS).records::<Record>().try_collect();
+            async move { pages.await.map(|r| r.len()) }
+        };
+        assert_eq!(count(&refreshable).await.unwrap(), 10, "{kind}");
+        let from = mock.received_requests().len();
+        mock.faults().push_for(kind, MockFault::ExpireSession);
+        assert_eq!(count(&refreshable).await.unwrap(), 10, "{kind}");
+        let ended = session_sent(&mock, kind, from);
+        assert!(!mock.state().is_valid_session(&ended), "{kind}");
+        assert_eq!(count(&refreshable).await.unwrap(), 10, "{kind}");
+        assert_eq!(authentications(&mock), 2, "{kind}: one new session");
+    }
+}
+
+#[tokio::test]
+async fn random_session_expiry_is_survived_by_logging_in_and_spares_preset_credentials() {
+    let dataset = Dataset::generated(8, 2_000, 0, 0);
+    let expected = account_ids(&dataset);
+    // Every request is a fault draw; only expiry can be drawn, at most one
+    // in five requests (the cooldown).
+    let only_expiry = FaultMix {
+        expire_session: 1,
+        ..FaultMix::none()
+    };
+    for kind in ALL {
+        for auth in [Auth::Refreshable, Auth::Fixed] {
+            let (mock, clock) = mock_with(dataset.clone()).await;
+            mock.faults()
+                .set_random_mix(1.0, 3, Some(kind), only_expiry);
+            let source = backend(kind, &mock, auth, HttpOptions::default());
+            let c = client(source, &clock, RetryPolicy::none());
+            let got = c
+                .query(ACCOUNT_IDS)
+                .batch_size(200)
+                .records::<Record>()
+                .try_collect()
+                .await
+                .unwrap_or_else(|e| panic!("{kind} {auth:?}: {e}"));
+            assert!(
+                got.iter().map(id_of).eq(expected.iter().cloned()),
+                "{kind} {auth:?}"
+            );
+            let injected = mock.faults().injected();
+            if auth == Auth::Fixed {
+                assert_eq!(injected, 0, "{kind}: a preset credential is never refused");
+            } else {
+                assert!(injected >= 2, "{kind}: {injected} sessions ended");
+                assert!(authentications(&mock) >= 3, "{kind}: new sessions");
+            }
+        }
+    }
 }

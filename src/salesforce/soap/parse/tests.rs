@@ -2,10 +2,11 @@
 //! hand-written bytes for the broken cases.
 
 use super::*;
-use crate::xml::testing::snapshot_settings;
+use crate::xml::testing::{
+    HTML_PAGE, assert_login, expect_fault, expect_page, page_json, snapshot_settings,
+    truncation_errors,
+};
 use crate::{Error, FaultCode};
-use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 macro_rules! fixture {
     ($name:literal) => {
@@ -27,49 +28,20 @@ const FAULT_MALFORMED: &[u8] = fixture!("fault_malformed_query.xml");
 const FAULT_LOGIN: &[u8] = fixture!("fault_login.xml");
 
 fn page(body: &[u8], op: QueryOp) -> Page {
-    match parse_query(body, op).unwrap() {
-        Reply::Ok(p) => p,
-        Reply::Fault(f) => panic!("unexpected fault {f:?}"),
-    }
+    expect_page(parse_query(body, op))
 }
 
 fn fault(body: &[u8]) -> SoapFault {
-    match parse_query(body, QueryOp::QueryMore).unwrap() {
-        Reply::Fault(f) => f,
-        Reply::Ok(p) => panic!("expected a fault, got {p:?}"),
-    }
+    expect_fault(parse_query(body, QueryOp::QueryMore))
 }
 
+/// A `text/xml` response.
 fn response(status: u16, body: &[u8]) -> HttpResponse {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/xml; charset=utf-8"),
-    );
-    HttpResponse {
-        status,
-        headers,
-        body: Bytes::copy_from_slice(body),
-    }
+    crate::xml::testing::response(status, "text/xml; charset=utf-8", body)
 }
 
 fn text<'a>(p: &'a Page, i: usize, path: &str) -> Option<&'a str> {
     p.records[i].get_path(path).and_then(Value::as_str)
-}
-
-/// A page as JSON for snapshots: cursor, total, limits and typed records.
-fn page_json(p: &Page) -> serde_json::Value {
-    serde_json::json!({
-        "query_locator": p.cursor.as_ref().and_then(|c| c.locator()),
-        "total_size": p.total_size,
-        "limit_info": p.limit_info.iter().map(|l| serde_json::json!({
-            "type": l.kind, "current": l.current, "limit": l.limit,
-        })).collect::<Vec<_>>(),
-        "records": p.records.iter().map(|r| serde_json::json!({
-            "type": r.object_type(),
-            "fields": r,
-        })).collect::<Vec<_>>(),
-    })
 }
 
 #[test]
@@ -213,9 +185,9 @@ fn records_read_as_one_typed_struct() {
 
 #[test]
 fn parsed_pages_snapshot() {
-    let first = page_json(&page(FIRST_PAGE, QueryOp::Query));
-    let related = page_json(&page(RELATIONSHIPS, QueryOp::QueryAll));
-    let children = page_json(&page(CHILDREN, QueryOp::Query));
+    let first = page_json(&page(FIRST_PAGE, QueryOp::Query), true);
+    let related = page_json(&page(RELATIONSHIPS, QueryOp::QueryAll), true);
+    let children = page_json(&page(CHILDREN, QueryOp::Query), true);
     snapshot_settings().bind(|| {
         insta::assert_json_snapshot!("salesforce_soap__parse_query_first_page", first);
         insta::assert_json_snapshot!("salesforce_soap__parse_query_all_relationships", related);
@@ -233,18 +205,11 @@ fn the_response_element_must_match_the_call() {
 
 #[test]
 fn login_reads_session_id_and_server_url_and_never_prints_the_session() {
-    let Reply::Ok(login) = parse_login(LOGIN).unwrap() else {
-        panic!("fault")
-    };
-    assert_eq!(
-        login.session.expose(),
-        "00D11000000DMaw!AQQAQFixtureSessionValue"
+    assert_login(
+        parse_login(LOGIN),
+        "00D11000000DMaw!AQQAQFixtureSessionValue",
+        "https://cs18.salesforce.com/services/Soap/u/58.0/00D11000000DMaw",
     );
-    assert_eq!(
-        login.server_url,
-        "https://cs18.salesforce.com/services/Soap/u/58.0/00D11000000DMaw"
-    );
-    assert!(!format!("{login:?}").contains("AQQAQ"), "{login:?}");
     // A Zuora-shaped login result is not a partner one.
     let zuora = String::from_utf8_lossy(LOGIN)
         .replace("sessionId>", "Session>")
@@ -299,8 +264,7 @@ fn faults_are_typed() {
 
 #[test]
 fn html_and_empty_bodies_are_typed_errors() {
-    let html = b"<!DOCTYPE html><html><body>Please log in</body></html>";
-    let e = query_response(&response(200, html), QueryOp::Query).unwrap_err();
+    let e = query_response(&response(200, HTML_PAGE), QueryOp::Query).unwrap_err();
     assert!(e.to_string().contains("HTML page"), "{e}");
     let e = query_response(&response(503, b""), QueryOp::Query).unwrap_err();
     assert!(e.is_retryable(), "{e}");
@@ -309,11 +273,7 @@ fn html_and_empty_bodies_are_typed_errors() {
 #[test]
 fn truncated_bodies_are_retryable_wherever_they_are_cut() {
     for body in [FIRST_PAGE, RELATIONSHIPS, CHILDREN] {
-        for cut in (40..body.len() - 1).step_by(41) {
-            let e = match parse_query(&body[..cut], QueryOp::Query) {
-                Err(e) => e,
-                Ok(r) => panic!("cut at {cut} parsed: {r:?}"),
-            };
+        for (cut, e) in truncation_errors(body, 41, |b| parse_query(b, QueryOp::Query)) {
             // A cut may land after the response element name was read as the
             // wrong one; everything else is a retryable truncation.
             assert!(

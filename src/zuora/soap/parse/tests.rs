@@ -2,10 +2,11 @@
 //! hand-written bytes for the broken cases.
 
 use super::*;
-use crate::xml::testing::snapshot_settings;
+use crate::xml::testing::{
+    HTML_PAGE, assert_login, expect_fault, expect_page, page_json, response, snapshot_settings,
+    truncation_errors,
+};
 use crate::{Error, FaultCode};
-use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 const FIRST_PAGE: &[u8] =
     include_bytes!("../../../../tests/fixtures/zuora_soap/query_first_page.xml");
@@ -19,45 +20,15 @@ const FAULT_SESSION: &[u8] =
     include_bytes!("../../../../tests/fixtures/zuora_soap/fault_invalid_session.xml");
 
 fn page(body: &[u8], op: QueryOp) -> Page {
-    match parse_query(body, op).unwrap() {
-        Reply::Ok(p) => p,
-        Reply::Fault(f) => panic!("unexpected fault {f:?}"),
-    }
+    expect_page(parse_query(body, op))
 }
 
 fn fault(body: &[u8]) -> SoapFault {
-    match parse_query(body, QueryOp::QueryMore).unwrap() {
-        Reply::Fault(f) => f,
-        Reply::Ok(p) => panic!("expected a fault, got {p:?}"),
-    }
-}
-
-fn response(status: u16, content_type: &str, body: &[u8]) -> HttpResponse {
-    let mut headers = HeaderMap::new();
-    if !content_type.is_empty() {
-        headers.insert(CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap());
-    }
-    HttpResponse {
-        status,
-        headers,
-        body: Bytes::copy_from_slice(body),
-    }
+    expect_fault(parse_query(body, QueryOp::QueryMore))
 }
 
 fn text<'a>(p: &'a Page, i: usize, field: &str) -> Option<&'a str> {
     p.records[i].get(field).and_then(Value::as_str)
-}
-
-/// A page as JSON for snapshots: cursor, total and typed records.
-fn page_json(p: &Page) -> serde_json::Value {
-    serde_json::json!({
-        "query_locator": p.cursor.as_ref().and_then(|c| c.locator()),
-        "total_size": p.total_size,
-        "records": p.records.iter().map(|r| serde_json::json!({
-            "type": r.object_type(),
-            "fields": r,
-        })).collect::<Vec<_>>(),
-    })
 }
 
 #[test]
@@ -105,8 +76,8 @@ fn last_page_has_a_nil_locator_and_nil_fields_in_both_spellings() {
 
 #[test]
 fn parsed_pages_snapshot() {
-    let first = page_json(&page(FIRST_PAGE, QueryOp::Query));
-    let last = page_json(&page(LAST_PAGE, QueryOp::QueryMore));
+    let first = page_json(&page(FIRST_PAGE, QueryOp::Query), false);
+    let last = page_json(&page(LAST_PAGE, QueryOp::QueryMore), false);
     snapshot_settings().bind(|| {
         insta::assert_json_snapshot!("zuora_soap__parse_query_first_page", first);
         insta::assert_json_snapshot!("zuora_soap__parse_query_more_last_page", last);
@@ -121,18 +92,11 @@ fn the_response_element_must_match_the_call() {
 
 #[test]
 fn login_reads_session_and_server_url_and_never_prints_the_session() {
-    let Reply::Ok(login) = parse_login(LOGIN).unwrap() else {
-        panic!("fault")
-    };
-    assert_eq!(
-        login.session.expose(),
-        "LiUBQF-fixture-session-ugxg2jJuCA=="
+    assert_login(
+        parse_login(LOGIN),
+        "LiUBQF-fixture-session-ugxg2jJuCA==",
+        "https://apisandbox.zuora.com/apps/services/a/78.0",
     );
-    assert_eq!(
-        login.server_url,
-        "https://apisandbox.zuora.com/apps/services/a/78.0"
-    );
-    assert!(!format!("{login:?}").contains("LiUBQF"), "{login:?}");
 }
 
 #[test]
@@ -177,7 +141,7 @@ fn fault_responses_become_errors_with_status_code_and_message() {
 
 #[test]
 fn html_pages_and_wrong_content_types_are_typed_errors() {
-    let html = b"<!DOCTYPE html><html><body>Please log in</body></html>";
+    let html = HTML_PAGE;
     let e = query_response(&response(200, "text/html", html), QueryOp::Query).unwrap_err();
     assert!(
         matches!(
@@ -220,12 +184,7 @@ fn empty_bodies_are_typed_errors() {
 
 #[test]
 fn truncated_bodies_are_retryable_wherever_they_are_cut() {
-    for cut in (40..FIRST_PAGE.len() - 1).step_by(37) {
-        let body = &FIRST_PAGE[..cut];
-        let e = match parse_query(body, QueryOp::Query) {
-            Err(e) => e,
-            Ok(r) => panic!("cut at {cut} parsed: {r:?}"),
-        };
+    for (cut, e) in truncation_errors(FIRST_PAGE, 37, |b| parse_query(b, QueryOp::Query)) {
         assert!(e.is_retryable(), "cut at {cut}: {e}");
     }
 }
