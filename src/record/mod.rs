@@ -189,11 +189,7 @@ impl Record {
     pub fn push(&mut self, name: impl AsRef<str> + Into<Arc<str>>, value: Value) -> bool {
         let n = name.as_ref();
         // Shared names (parsers intern them) match by pointer before bytes.
-        if self
-            .fields
-            .iter()
-            .any(|(k, _)| k.len() == n.len() && (std::ptr::eq(k.as_ptr(), n.as_ptr()) || **k == *n))
-        {
+        if self.fields.iter().any(|(k, _)| same_name(k, n)) {
             return false;
         }
         self.fields.push((name.into(), value));
@@ -328,6 +324,14 @@ impl<K: AsRef<str> + Into<Arc<str>>, V: Into<Value>> FromIterator<(K, V)> for Re
         }
         r
     }
+}
+
+/// True when two field names are equal: shared names (parsers intern them)
+/// match by pointer; others byte by byte, inline (field names are short, and
+/// most pairs differ in length or in the first byte).
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a.bytes().zip(b.bytes()).all(|(x, y)| x == y))
 }
 
 #[cfg(test)]

@@ -23,8 +23,9 @@ pub(crate) trait RecordReader {
 /// name the `i`th field of the record before had.
 #[derive(Debug, Default)]
 pub(crate) struct FieldNames {
-    /// The names of the last record's fields, by position.
-    slots: Vec<Arc<str>>,
+    /// The names of the last record's fields, by position, each with
+    /// whether it is a dotted path.
+    slots: Vec<(Arc<str>, bool)>,
     /// Every name seen in this response.
     known: Vec<Arc<str>>,
 }
@@ -32,17 +33,25 @@ pub(crate) struct FieldNames {
 impl FieldNames {
     /// The shared name for the `i`th field of a record, called `local`.
     pub(crate) fn at(&mut self, i: usize, local: &str) -> Arc<str> {
-        if let Some(n) = self.slots.get(i)
-            && &**n == local
+        self.at_path(i, local).0
+    }
+
+    /// [`FieldNames::at`], and whether the name is a dotted path
+    /// (`BillToContact.WorkEmail`), remembered with the slot.
+    pub(crate) fn at_path(&mut self, i: usize, local: &str) -> (Arc<str>, bool) {
+        if let Some((n, dotted)) = self.slots.get(i)
+            && n.len() == local.len()
+            && n.bytes().zip(local.bytes()).all(|(x, y)| x == y)
         {
-            return n.clone();
+            return (n.clone(), *dotted);
         }
         let name = self.intern(local);
+        let dotted = local.contains('.');
         match self.slots.get_mut(i) {
-            Some(slot) => *slot = name.clone(),
-            None => self.slots.push(name.clone()),
+            Some(slot) => *slot = (name.clone(), dotted),
+            None => self.slots.push((name.clone(), dotted)),
         }
-        name
+        (name, dotted)
     }
 
     /// The shared name `local`, wherever it stands.

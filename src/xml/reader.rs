@@ -46,7 +46,7 @@ pub(crate) struct Elem<'i> {
     ns: NsId,
     empty: bool,
     nil: bool,
-    xsi_type: Option<(NsId, String)>,
+    xsi_type: Option<(NsId, Cow<'i, str>)>,
 }
 
 impl<'i> Elem<'i> {
@@ -77,7 +77,7 @@ impl<'i> Elem<'i> {
     }
 
     /// Takes the `xsi:type` out, its prefix resolved: `(namespace, local name)`.
-    pub(crate) fn take_xsi_type(&mut self) -> Option<(NsId, String)> {
+    pub(crate) fn take_xsi_type(&mut self) -> Option<(NsId, Cow<'i, str>)> {
         self.xsi_type.take()
     }
 }
@@ -283,7 +283,13 @@ impl<'i> XmlReader<'i> {
     }
 
     fn elem(&mut self, start: BytesStart<'i>, empty: bool) -> Result<Elem<'i>> {
-        let local = start.name().into_inner().find(':').map_or(0, |i| i + 1);
+        // Names are short: a plain loop beats a `str::find` searcher here.
+        let local = start
+            .name()
+            .into_inner()
+            .bytes()
+            .position(|b| b == b':')
+            .map_or(0, |i| i + 1);
         let mut elem = Elem {
             start,
             local,
@@ -396,7 +402,7 @@ impl<'i> XmlReader<'i> {
     }
 
     /// An `xsi:type` value, its prefix resolved in the current scope.
-    fn xsi_type(&self, value: &str) -> (NsId, String) {
+    fn xsi_type(&self, value: &str) -> (NsId, Cow<'i, str>) {
         let (local, prefix) = QName(value.trim()).decompose();
         let ns = match prefix {
             None => self.scopes.lookup("").flatten().unwrap_or(NsId::NONE),
@@ -405,7 +411,23 @@ impl<'i> XmlReader<'i> {
                 _ => NsId::OTHER,
             },
         };
-        (ns, local.into_inner().to_owned())
+        (ns, self.reborrow(local.into_inner()))
+    }
+
+    /// `s` borrowed from the input when it lies in it (an attribute value
+    /// without entities does), else copied: no allocation per record for the
+    /// common case.
+    fn reborrow(&self, s: &str) -> Cow<'i, str> {
+        let input: &'i [u8] = self.input;
+        let start = (s.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+        match input
+            .get(start..start.saturating_add(s.len()))
+            .filter(|b| b.as_ptr() == s.as_ptr())
+            .and_then(|b| std::str::from_utf8(b).ok())
+        {
+            Some(borrowed) => Cow::Borrowed(borrowed),
+            None => Cow::Owned(s.to_owned()),
+        }
     }
 }
 
@@ -615,7 +637,10 @@ mod tests {
         let root = r.root().unwrap();
         let mut types = Vec::new();
         while let Some(mut c) = r.child(&root).unwrap() {
-            types.push(c.take_xsi_type());
+            let t = c.take_xsi_type();
+            // Read in place from the body: no allocation per record.
+            assert!(matches!(t, Some((_, Cow::Borrowed(_)))), "{t:?}");
+            types.push(t.map(|(ns, local)| (ns, local.into_owned())));
         }
         assert_eq!(
             types,
@@ -639,10 +664,10 @@ mod tests {
         let root = r.root().unwrap();
         let mut first = r.child(&root).unwrap().unwrap();
         assert!(first.is_nil());
-        assert_eq!(first.take_xsi_type(), Some((B, "Account".to_owned())));
+        assert_eq!(first.take_xsi_type(), Some((B, "Account".into())));
         let mut second = r.child(&root).unwrap().unwrap();
         assert!(second.is(A, "rec") && !second.is_nil());
-        assert_eq!(second.take_xsi_type(), Some((A, "Invoice".to_owned())));
+        assert_eq!(second.take_xsi_type(), Some((A, "Invoice".into())));
         assert!(r.child(&second).unwrap().unwrap().is(A, "x"));
         assert!(r.child(&second).unwrap().is_none());
         let third = r.child(&root).unwrap().unwrap();

@@ -95,7 +95,7 @@ impl RecordReader for ZuoraRecords {
                 r.skip(&field)?;
                 continue;
             }
-            let name = self.names.at(i, field.local_name());
+            let (name, dotted) = self.names.at_path(i, field.local_name());
             i += 1;
             let value = if field.is_nil() {
                 r.skip(&field)?;
@@ -103,7 +103,7 @@ impl RecordReader for ZuoraRecords {
             } else {
                 Value::Text(r.text(&field)?.to_owned())
             };
-            if name.contains('.') {
+            if dotted {
                 // A joined field (`BillToContact.WorkEmail`) nests.
                 record.push_path(&name, value);
             } else {
