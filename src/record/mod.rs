@@ -196,6 +196,14 @@ impl Record {
         true
     }
 
+    /// Appends a field the caller knows is not present yet (a parser whose
+    /// columns are distinct), skipping [`Record::push`]'s duplicate check.
+    pub(crate) fn push_new(&mut self, name: Arc<str>, value: Value) -> bool {
+        debug_assert!(self.get(&name).is_none(), "{name} pushed twice");
+        self.fields.push((name, value));
+        true
+    }
+
     /// Builder-style [`Record::push`].
     pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
         self.push(name, value.into());

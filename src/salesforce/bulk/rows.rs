@@ -55,7 +55,7 @@ pub(crate) fn parse(reader: impl Read, delimiter: u8, object: Option<&str>) -> R
             "results CSV has an empty column name in its header",
         ));
     }
-    let columns: Vec<Column> = header.iter().map(|h| Column::new(h)).collect();
+    let columns = Column::all(&header);
     let mut records = Vec::new();
     let mut row = csv::ByteRecord::new();
     loop {
@@ -89,7 +89,8 @@ pub(crate) fn parse(reader: impl Read, delimiter: u8, object: Option<&str>) -> R
 /// and keeps the last byte, to spot a body that stops mid-row.
 struct QuoteCount<R> {
     inner: R,
-    quotes: u64,
+    /// The number of quote characters, modulo 256: only its parity matters.
+    quotes: u8,
     last: Option<u8>,
 }
 
@@ -97,7 +98,11 @@ impl<R: Read> Read for QuoteCount<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let read = buf.get(..n).unwrap_or_default();
-        self.quotes += read.iter().map(|&b| u64::from(b == b'"')).sum::<u64>();
+        // Byte-wide wrapping sums keep the parity and vectorize well.
+        let n_quotes = read
+            .iter()
+            .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'"')));
+        self.quotes = self.quotes.wrapping_add(n_quotes);
         if let Some(&b) = read.last() {
             self.last = Some(b);
         }
@@ -192,7 +197,9 @@ fn header_cell(i: usize, cell: &[u8]) -> Result<String> {
 
 /// A header column, its name (or dotted path) shared by every row's record.
 enum Column {
-    Field(Arc<str>),
+    /// A plain field; `unique` when no other column has its name or uses it
+    /// as a path's head, so a row's value goes in without a duplicate check.
+    Field(Arc<str>, bool),
     Path(String, Vec<Arc<str>>),
 }
 
@@ -201,13 +208,32 @@ impl Column {
         if name.contains('.') {
             Column::Path(name.to_owned(), name.split('.').map(Arc::from).collect())
         } else {
-            Column::Field(Arc::from(name))
+            Column::Field(Arc::from(name), false)
         }
+    }
+
+    /// The header's columns, the unique plain fields marked.
+    fn all(header: &[String]) -> Vec<Column> {
+        let mut columns: Vec<Column> = header.iter().map(|h| Column::new(h)).collect();
+        let head = |c: &Column| match c {
+            Column::Field(n, _) => n.to_string(),
+            Column::Path(_, p) => p.first().map(|h| h.to_string()).unwrap_or_default(),
+        };
+        let heads: Vec<String> = columns.iter().map(head).collect();
+        for (i, c) in columns.iter_mut().enumerate() {
+            if let Column::Field(name, unique) = c {
+                *unique = heads
+                    .iter()
+                    .enumerate()
+                    .all(|(j, h)| j == i || h.as_str() != &**name);
+            }
+        }
+        columns
     }
 
     fn name(&self) -> &str {
         match self {
-            Column::Field(n) => n,
+            Column::Field(n, _) => n,
             Column::Path(p, _) => p,
         }
     }
@@ -247,7 +273,8 @@ fn to_record(columns: &[Column], row: &csv::ByteRecord, object: Option<&str>) ->
             }
         };
         match column {
-            Column::Field(name) => record.push(name.clone(), value),
+            Column::Field(name, true) => record.push_new(name.clone(), value),
+            Column::Field(name, false) => record.push(name.clone(), value),
             Column::Path(_, path) => record.push_shared_path(path, value),
         };
     }
@@ -293,6 +320,20 @@ mod tests {
             Some(&Value::from("say \"hi\"\nnext line"))
         );
         assert_eq!(r.records[1].get("Name"), Some(&Value::Null));
+    }
+
+    #[test]
+    fn a_repeated_column_keeps_its_first_value() {
+        let r = rows("Id,Name,Id,Owner.Name,Owner\n1,a,2,o,x\n").unwrap();
+        let rec = &r.records[0];
+        assert_eq!(rec.get("Id"), Some(&Value::from("1")));
+        assert_eq!(rec.get("Name"), Some(&Value::from("a")));
+        assert_eq!(rec.len(), 3, "{rec:?}");
+        assert_eq!(
+            rec.get_path("Owner.Name"),
+            Some(&Value::from("o")),
+            "the nested column came first: {rec:?}"
+        );
     }
 
     #[test]
