@@ -104,13 +104,27 @@ impl QueryResult {
     }
 }
 
-/// Reads a `QueryResult` element (`result`, just opened) whose children are in
-/// namespace `ns`, to its end. Unknown children are skipped; `done` is required.
+/// Reads a child subquery's `QueryResult` element (just opened) whose
+/// children are in namespace `ns`, to its end. Unknown children are skipped;
+/// `done` is required.
 pub(crate) fn read_query_result<'i, D: RecordReader + ?Sized>(
     r: &mut XmlReader<'i>,
     result: &Elem<'i>,
     ns: NsId,
     dialect: &mut D,
+) -> Result<QueryResult> {
+    read_result(r, result, ns, dialect, false)
+}
+
+/// [`read_query_result`]; for the page's own result (`page`), its locator is
+/// offered to the [`lookahead`](crate::lookahead) when its records begin. A
+/// child subquery's locator pages the children, not the query: never offered.
+fn read_result<'i, D: RecordReader + ?Sized>(
+    r: &mut XmlReader<'i>,
+    result: &Elem<'i>,
+    ns: NsId,
+    dialect: &mut D,
+    page: bool,
 ) -> Result<QueryResult> {
     let backend = r.backend();
     let bad = |what: String| Error::protocol(backend, what);
@@ -118,7 +132,7 @@ pub(crate) fn read_query_result<'i, D: RecordReader + ?Sized>(
     let mut query_locator: Option<String> = None;
     let mut records = Vec::new();
     let mut size = None;
-    let mut offered = false;
+    let mut offered = !page;
     while let Some(c) = r.child(result)? {
         if c.ns() != ns {
             r.skip(&c)?;
@@ -181,7 +195,7 @@ pub(crate) fn read_query_response<'i, D: RecordReader + ?Sized>(
     let mut out = None;
     while let Some(c) = r.child(response)? {
         if out.is_none() && c.is(ns, "result") {
-            out = Some(read_query_result(r, &c, ns, dialect)?);
+            out = Some(read_result(r, &c, ns, dialect, true)?);
         } else {
             r.skip(&c)?;
         }

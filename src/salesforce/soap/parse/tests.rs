@@ -320,3 +320,35 @@ fn malformed_headers_and_records_do_not_panic() {
     .unwrap_err();
     assert!(matches!(e, Error::Protocol { .. }), "{e}");
 }
+
+/// Only the page's own `queryLocator` is offered to the lookahead, as soon as
+/// its records begin; a child subquery's locator (here, children not done)
+/// pages the children and is never offered.
+#[tokio::test]
+async fn only_the_pages_own_locator_is_offered_early() {
+    let body = String::from_utf8(CHILDREN.to_vec())
+        .unwrap()
+        .replacen(
+            "<done>true</done>\n  <queryLocator xsi:nil=\"true\"/>",
+            "<done>false</done>\n  <queryLocator>01gOUTER-2</queryLocator>",
+            1,
+        )
+        .replacen(
+            "<done>true</done>\n    <queryLocator xsi:nil=\"true\"/>",
+            "<done>false</done>\n    <queryLocator>01gCHILD-2</queryLocator>",
+            1,
+        );
+    assert!(body.contains("01gOUTER-2") && body.contains("01gCHILD-2"));
+    let (tx, mut rx) = crate::lookahead::channel();
+    let offer = crate::lookahead::Offer::new(tx, chrono::DateTime::UNIX_EPOCH, None);
+    let page = crate::lookahead::scope(Some(offer), async {
+        parse_query(body.as_bytes(), QueryOp::Query)
+    })
+    .await;
+    assert!(matches!(page, Ok(Reply::Ok(_))), "{page:?}");
+    let mut offered = Vec::new();
+    while let Ok(c) = rx.try_recv() {
+        offered.push(c.locator().map(str::to_owned));
+    }
+    assert_eq!(offered, [Some("01gOUTER-2".to_owned())]);
+}
