@@ -398,9 +398,6 @@ impl Stream for Pages {
                     this.speculate(c, cx);
                     continue;
                 }
-                let Some(f) = this.in_flight.as_mut() else {
-                    continue;
-                };
                 let res = ready!(f.fut.as_mut().poll(cx));
                 this.in_flight = None;
                 let page = match res.and_then(|p| this.finish_page(p)) {

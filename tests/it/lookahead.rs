@@ -26,6 +26,8 @@ enum Mode {
     /// First attempt: offers the right cursor, then fails retryably; later
     /// attempts offer it again and succeed.
     FailOnce,
+    /// Offers the next cursor, then never finishes (until dropped).
+    Hang,
 }
 
 const WAIT: Duration = Duration::from_secs(2);
@@ -41,6 +43,17 @@ struct Offering {
     /// Pages that finished before the page after them was asked for.
     unassisted: AtomicUsize,
     failed_once: AtomicUsize,
+    /// Page futures dropped before they finished.
+    dropped: std::sync::Arc<AtomicUsize>,
+}
+
+/// Counts a page future dropped while it hangs.
+struct DropCount(std::sync::Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 impl Offering {
@@ -50,6 +63,7 @@ impl Offering {
             requested: Mutex::new(Vec::new()),
             unassisted: AtomicUsize::new(0),
             failed_once: AtomicUsize::new(0),
+            dropped: Default::default(),
         }
     }
 
@@ -68,6 +82,11 @@ impl Offering {
         self.requested.lock().unwrap().push(i);
         let next = (i + 1 < PAGES).then(|| Self::cursor(i + 1));
         match self.mode {
+            Mode::Hang => {
+                lookahead::offer_next(|| next.clone());
+                let _guard = DropCount(self.dropped.clone());
+                std::future::pending::<()>().await;
+            }
             Mode::WaitForNext => {
                 lookahead::offer_next(|| next.clone());
                 if next.is_some() {
@@ -173,6 +192,33 @@ async fn a_retried_page_offering_the_same_cursor_keeps_the_fetch_ahead() {
             "page {page} was requested once: {requested:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_stream_cancels_the_fetch_started_from_an_offer() {
+    let src = std::sync::Arc::new(Offering::new(Mode::Hang));
+    let mut pages = Client::new(src.clone()).query("q").pages();
+    // Page 0 hangs after offering page 1; polling it starts page 1.
+    for _ in 0..100 {
+        let _ = tokio::time::timeout(Duration::from_millis(20), pages.try_next()).await;
+        if src.requested().len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(src.requested(), [0, 1], "page 1 was requested ahead");
+    assert_eq!(src.dropped.load(Ordering::SeqCst), 0);
+    drop(pages);
+    for _ in 0..100 {
+        if src.dropped.load(Ordering::SeqCst) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        src.dropped.load(Ordering::SeqCst),
+        2,
+        "the page in flight and the one fetched ahead were both cancelled"
+    );
 }
 
 /// Every backend over HTTP: with prefetch (and lookahead) on, the mock

@@ -214,12 +214,9 @@ impl Column {
 
     /// The header's columns, the unique plain fields marked.
     fn all(header: &[String]) -> Vec<Column> {
+        let head = |h: &str| h.split('.').next().unwrap_or_default().to_owned();
+        let heads: Vec<String> = header.iter().map(|h| head(h)).collect();
         let mut columns: Vec<Column> = header.iter().map(|h| Column::new(h)).collect();
-        let head = |c: &Column| match c {
-            Column::Field(n, _) => n.to_string(),
-            Column::Path(_, p) => p.first().map(|h| h.to_string()).unwrap_or_default(),
-        };
-        let heads: Vec<String> = columns.iter().map(head).collect();
         for (i, c) in columns.iter_mut().enumerate() {
             if let Column::Field(name, unique) = c {
                 *unique = heads

@@ -76,32 +76,13 @@ impl<'de> Visitor<'de> for ResultVisitor {
 }
 
 /// A top-level key of the result.
+#[derive(serde::Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
 enum Key {
     TotalSize,
     Done,
     NextRecordsUrl,
     Records,
+    #[serde(other)]
     Other,
-}
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a query result field")
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Key, E> {
-                Ok(match s {
-                    "totalSize" => Key::TotalSize,
-                    "done" => Key::Done,
-                    "nextRecordsUrl" => Key::NextRecordsUrl,
-                    "records" => Key::Records,
-                    _ => Key::Other,
-                })
-            }
-        }
-        d.deserialize_identifier(KeyVisitor)
-    }
 }
