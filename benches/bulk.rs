@@ -63,14 +63,14 @@ impl Table for Light {
     }
     fn row(&self, i: usize) -> Record {
         let mut account = Record::with_capacity(1);
-        account.push("Name", Value::Text(format!("Account {}", i % 1000)));
+        account.push("Name", Value::from(format!("Account {}", i % 1000)));
         let mut r = Record::with_capacity(5).with_object_type("Opportunity");
-        r.push("Id", Value::Text(format!("0065g00000{i:08}AA")));
-        r.push("Name", Value::Text(format!("Deal {i}")));
+        r.push("Id", Value::from(format!("0065g00000{i:08}AA")));
+        r.push("Name", Value::from(format!("Deal {i}")));
         r.push("Amount", Value::Int((i as i64 * 37) % 100_000));
         r.push(
             "Status",
-            Value::Text(if i.is_multiple_of(3) { "Won" } else { "Open" }.into()),
+            Value::from(if i.is_multiple_of(3) { "Won" } else { "Open" }),
         );
         r.push("Account", Value::from(account));
         r

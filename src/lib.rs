@@ -83,7 +83,7 @@ pub use kind::BackendKind;
 pub use memory::InMemory;
 pub use page::{LimitInfo, Page, Pages, Records};
 pub use query::{BatchSizeRange, Query, Scope};
-pub use record::{Record, Value};
+pub use record::{Record, Text, Value};
 pub use retry::RetryPolicy;
 pub use salesforce::bulk::SalesforceBulk;
 pub use salesforce::rest::SalesforceRest;

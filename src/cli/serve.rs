@@ -62,7 +62,7 @@ fn dataset(args: &MockArgs) -> Result<Dataset, Failure> {
     let mut ds = Dataset::generated(args.seed, n, n, n);
     for o in &args.overrides {
         check_override(&ds, o)?;
-        ds = ds.with_override(&o.object, o.row, &o.field, Value::Text(o.value.clone()));
+        ds = ds.with_override(&o.object, o.row, &o.field, Value::from(o.value.as_str()));
     }
     Ok(ds)
 }

@@ -357,49 +357,48 @@ fn account_fields() -> Vec<String> {
     ])
 }
 
+/// A text value.
+fn text(s: impl Into<crate::record::Text>) -> Value {
+    Value::Text(s.into())
+}
+
 fn account_row(seed: u64, i: usize) -> Record {
     let h = mix(seed, i, 1);
     let mut r = Record::with_capacity(12).with_object_type("Account");
-    r.push("Id", Value::Text(zuora_id(seed, 1, i)));
-    r.push("AccountNumber", Value::Text(format!("A{:08}", i + 1)));
+    r.push("Id", text(zuora_id(seed, 1, i)));
+    r.push("AccountNumber", text(format!("A{:08}", i + 1)));
     r.push("AutoPay", Value::Bool(h.is_multiple_of(2)));
     r.push("Balance", Value::Float(money(seed, i, 2)));
     r.push("BillCycleDay", Value::Int((h % 28 + 1) as i64));
-    r.push("CreatedDate", Value::Text(datetime(seed, i, 3)));
-    r.push(
-        "Currency",
-        Value::Text(["USD", "EUR", "JPY"][(h % 3) as usize].into()),
-    );
+    r.push("CreatedDate", text(datetime(seed, i, 3)));
+    r.push("Currency", text(["USD", "EUR", "JPY"][(h % 3) as usize]));
     r.push(
         "LastInvoiceDate",
         if i % 3 == 2 {
             Value::Null
         } else {
-            Value::Text(date(seed, i, 4))
+            text(date(seed, i, 4))
         },
     );
     r.push(
         "Name",
-        Value::Text(format!("{} {}", NAMES[i % NAMES.len()], i + 1)),
+        text(format!("{} {}", NAMES[i % NAMES.len()], i + 1)),
     );
     r.push(
         "Notes",
         if i.is_multiple_of(4) {
-            Value::Text("VIP: 5 < 6 & \"net 30\"".into())
+            text("VIP: 5 < 6 & \"net 30\"")
         } else {
             Value::Null
         },
     );
     r.push(
         "Status",
-        Value::Text(
-            if h.is_multiple_of(5) {
-                "Canceled"
-            } else {
-                "Active"
-            }
-            .into(),
-        ),
+        text(if h.is_multiple_of(5) {
+            "Canceled"
+        } else {
+            "Active"
+        }),
     );
     let bill_to = Record::new()
         .with_object_type("Contact")
@@ -426,29 +425,24 @@ fn invoice_item_fields() -> Vec<String> {
 fn invoice_item_row(seed: u64, i: usize) -> Record {
     let h = mix(seed, i, 5);
     let mut r = Record::with_capacity(10).with_object_type("InvoiceItem");
-    r.push("Id", Value::Text(zuora_id(seed, 2, i)));
-    r.push(
-        "AccountId",
-        Value::Text(zuora_id(seed, 1, (h % 1000) as usize)),
-    );
+    r.push("Id", text(zuora_id(seed, 2, i)));
+    r.push("AccountId", text(zuora_id(seed, 1, (h % 1000) as usize)));
     r.push("ChargeAmount", Value::Float(money(seed, i, 6)));
-    r.push("ChargeDate", Value::Text(datetime(seed, i, 7)));
+    r.push("ChargeDate", text(datetime(seed, i, 7)));
     r.push(
         "ChargeName",
-        Value::Text(
-            ["Gold & Platinum Plan", "Usage <metered>", "Setup fee"][(h % 3) as usize].into(),
-        ),
+        text(["Gold & Platinum Plan", "Usage <metered>", "Setup fee"][(h % 3) as usize]),
     );
     r.push("Quantity", Value::Float((h % 50 + 1) as f64));
-    r.push("ServiceEndDate", Value::Text(date(seed, i, 8)));
-    r.push("ServiceStartDate", Value::Text(date(seed, i, 9)));
-    r.push("SKU", Value::Text(format!("SKU-{:05}", h % 100_000)));
+    r.push("ServiceEndDate", text(date(seed, i, 8)));
+    r.push("ServiceStartDate", text(date(seed, i, 9)));
+    r.push("SKU", text(format!("SKU-{:05}", h % 100_000)));
     r.push(
         "UOM",
         if h.is_multiple_of(4) {
             Value::Null
         } else {
-            Value::Text("Each".into())
+            text("Each")
         },
     );
     r
@@ -472,31 +466,28 @@ fn contact_row(seed: u64, i: usize) -> Record {
     let h = mix(seed, i, 10);
     let account = (h % 1000) as usize;
     let mut r = Record::with_capacity(9).with_object_type("Contact");
-    r.push("Id", Value::Text(salesforce_id("003", i)));
-    r.push("AccountId", Value::Text(salesforce_id("001", account)));
+    r.push("Id", text(salesforce_id("003", i)));
+    r.push("AccountId", text(salesforce_id("001", account)));
     r.push(
         "FirstName",
         if i % 7 == 3 {
             Value::Null
         } else {
-            Value::Text(["Ann", "José", "Li", "Zoë"][(h % 4) as usize].into())
+            text(["Ann", "José", "Li", "Zoë"][(h % 4) as usize])
         },
     );
-    r.push("LastName", Value::Text(format!("Contact {}", i + 1)));
-    r.push(
-        "Email",
-        Value::Text(format!("contact{}@example.com", i + 1)),
-    );
+    r.push("LastName", text(format!("Contact {}", i + 1)));
+    r.push("Email", text(format!("contact{}@example.com", i + 1)));
     r.push(
         "Phone",
         if h.is_multiple_of(3) {
             Value::Null
         } else {
-            Value::Text(format!("+1 555 {:04}", h % 10_000))
+            text(format!("+1 555 {:04}", h % 10_000))
         },
     );
     r.push("IsDeleted", Value::Bool(i % 10 == 9));
-    r.push("CreatedDate", Value::Text(datetime(seed, i, 11)));
+    r.push("CreatedDate", text(datetime(seed, i, 11)));
     let parent = Record::new().with_object_type("Account").with(
         "Name",
         format!("{} {}", NAMES[account % NAMES.len()], account + 1),

@@ -64,11 +64,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::Text(s.to_owned()))
+        Ok(Value::Text(s.into()))
     }
 
     fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::Text(s))
+        Ok(Value::Text(s.into()))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {

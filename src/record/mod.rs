@@ -12,8 +12,10 @@ mod json;
 mod names;
 mod ser;
 mod take;
+mod text;
 
 pub use de::{DeError, RecordDeserializer, ValueDeserializer};
+pub use text::Text;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -31,8 +33,9 @@ pub enum Value {
     Int(i64),
     /// A non-integer number from JSON.
     Float(f64),
-    /// Text: every SOAP and CSV value, and JSON strings.
-    Text(String),
+    /// Text: every SOAP and CSV value, and JSON strings (inline, without a
+    /// heap allocation, up to 24 bytes).
+    Text(Text),
     /// A nested record: a relationship (`Account.Name`).
     Record(Box<Record>),
     /// A list: a child subquery's records, or a JSON array.
@@ -48,7 +51,7 @@ impl Value {
     /// The text, when the value is [`Value::Text`].
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Value::Text(s) => Some(s),
+            Value::Text(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -69,19 +72,25 @@ impl Value {
             Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
             Value::Int(i) => Some(Cow::Owned(i.to_string())),
             Value::Float(f) => Some(Cow::Owned(f.to_string())),
-            Value::Text(s) => Some(Cow::Borrowed(s)),
+            Value::Text(s) => Some(Cow::Borrowed(s.as_str())),
         }
     }
 }
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::Text(s.to_owned())
+        Value::Text(Text::new(s))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
+        Value::Text(s.into())
+    }
+}
+
+impl From<Text> for Value {
+    fn from(s: Text) -> Self {
         Value::Text(s)
     }
 }

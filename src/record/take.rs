@@ -1,5 +1,6 @@
-//! The taking [`Source`] of the record deserializer: text moves into the
-//! target's `String` fields instead of being copied. It is what
+//! The taking [`Source`] of the record deserializer: long text moves into the
+//! target's `String` fields instead of being copied (short text is inline and
+//! is copied, which costs what moving it would). It is what
 //! [`Records<T>`](crate::Records) uses, since it owns each record and drops it
 //! right after. Everything but the ownership of text, records and lists (the
 //! type-directed parsing, options, enums, errors) is the one
@@ -7,7 +8,7 @@
 //! same way.
 
 use super::de::{DeError, Node, RecordDeserializer, Source};
-use super::{Record, Value};
+use super::{Record, Text, Value};
 use serde::de::Visitor;
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ pub(crate) fn take_as<T: serde::de::DeserializeOwned>(mut record: Record) -> Res
 
 /// Reading takes: text, records and lists are moved out as they are read.
 impl<'de> Source<'de> for &'de mut Value {
-    type Text = &'de mut String;
+    type Text = &'de mut Text;
     type Record = &'de mut Record;
     type Fields = std::slice::IterMut<'de, (Arc<str>, Value)>;
     type Items = std::slice::IterMut<'de, Value>;
@@ -40,15 +41,22 @@ impl<'de> Source<'de> for &'de mut Value {
         }
     }
 
-    fn visit_str<V: Visitor<'de>>(text: &'de mut String, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_string(std::mem::take(text))
+    fn visit_str<V: Visitor<'de>>(text: &'de mut Text, visitor: V) -> Result<V::Value, DeError> {
+        // Long text hands its buffer over; short (inline) text is read in
+        // place, and a target that wants a `String` copies it then.
+        if text.is_heap_allocated() {
+            visitor.visit_string(std::mem::take(text).into_string())
+        } else {
+            visitor.visit_str(text)
+        }
     }
 
-    fn visit_bytes<V: Visitor<'de>>(
-        text: &'de mut String,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        visitor.visit_byte_buf(std::mem::take(text).into_bytes())
+    fn visit_bytes<V: Visitor<'de>>(text: &'de mut Text, visitor: V) -> Result<V::Value, DeError> {
+        if text.is_heap_allocated() {
+            visitor.visit_byte_buf(std::mem::take(text).into_string().into_bytes())
+        } else {
+            visitor.visit_bytes(text.as_bytes())
+        }
     }
 
     fn fields(record: &'de mut Record) -> Self::Fields {

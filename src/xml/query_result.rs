@@ -312,7 +312,7 @@ mod tests {
             let mut rec = Record::new();
             while let Some(c) = r.child(&elem)? {
                 if c.ns() == OBJ {
-                    let v = Value::Text(r.text(&c)?.to_owned());
+                    let v = Value::Text(r.text(&c)?.into());
                     rec.push(c.local_name(), v);
                 } else {
                     r.skip(&c)?;

@@ -256,7 +256,7 @@ fn to_record(columns: &[Column], row: &csv::ByteRecord, object: Option<&str>) ->
                 None => row.get(i).and_then(|c| std::str::from_utf8(c).ok()),
             };
             match cell {
-                Some(s) => Value::Text(s.to_owned()),
+                Some(s) => Value::Text(s.into()),
                 None => {
                     return Err(Error::protocol(
                         KIND,

@@ -170,7 +170,7 @@ impl PartnerRecords {
                         let child = read_query_result(r, &field, PARTNER, &mut Nested(self))?;
                         Value::List(child.records.into_iter().map(Value::from).collect())
                     }
-                    _ => Value::Text(r.text(&field)?.to_owned()),
+                    _ => Value::Text(r.text(&field)?.into()),
                 }
             };
             record.push(name, value);

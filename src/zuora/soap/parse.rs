@@ -101,7 +101,7 @@ impl RecordReader for ZuoraRecords {
                 r.skip(&field)?;
                 Value::Null
             } else {
-                Value::Text(r.text(&field)?.to_owned())
+                Value::Text(r.text(&field)?.into())
             };
             if dotted {
                 // A joined field (`BillToContact.WorkEmail`) nests.
