@@ -254,18 +254,19 @@ impl Record {
             [] => false,
             [name] => self.push(name.clone(), value),
             [head, rest @ ..] => {
-                let idx = match self.fields.iter().position(|(k, _)| **k == **head) {
+                let idx = match self.fields.iter().position(|(k, _)| same_name(k, head)) {
                     Some(i) => i,
                     None => {
-                        self.fields
-                            .push((head.clone(), Value::Record(Box::default())));
+                        // Room for the relationship's other columns too.
+                        let inner = Record::with_capacity(NESTED_CAPACITY);
+                        self.fields.push((head.clone(), inner.into()));
                         self.fields.len() - 1
                     }
                 };
                 match &mut self.fields[idx].1 {
                     Value::Record(inner) => inner.push_shared_path(rest, value),
                     slot @ Value::Null => {
-                        let mut inner = Record::new();
+                        let mut inner = Record::with_capacity(NESTED_CAPACITY);
                         let pushed = inner.push_shared_path(rest, value);
                         *slot = Value::Record(Box::new(inner));
                         pushed
@@ -342,6 +343,10 @@ impl<K: AsRef<str> + Into<Arc<str>>, V: Into<Value>> FromIterator<(K, V)> for Re
         r
     }
 }
+
+/// Fields a nested record (`Account.Name`) made from a dotted column gets
+/// room for at once: a relationship selects a few of its fields.
+const NESTED_CAPACITY: usize = 4;
 
 /// True when two field names are equal: shared names (parsers intern them)
 /// match by pointer; others byte by byte, inline (field names are short, and

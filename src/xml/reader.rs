@@ -170,6 +170,9 @@ impl<'i> XmlReader<'i> {
         let mut acc = Acc::default();
         loop {
             let piece: Cow<'i, str> = match self.next_event()? {
+                // Line ends are normalised only when there is a `\r`: a
+                // short scan here is cheaper than a call per text piece.
+                Event::Text(t) if !has_cr(&t) => t.into_inner(),
                 Event::Text(t) => t.xml10_content(),
                 Event::CData(c) => c.xml10_content(),
                 Event::GeneralRef(r) => match self.reference(&r)? {
@@ -506,6 +509,13 @@ enum Resolved {
     Char(char),
 }
 
+/// True when `s` holds a carriage return (XML 1.0 line ends then need
+/// normalising).
+fn has_cr(s: &str) -> bool {
+    // Branch-free, so it vectorises on long text.
+    s.bytes().fold(false, |acc, c| acc | (c == b'\r'))
+}
+
 /// Text pieces of one value: the first piece is kept borrowed from the input;
 /// a second one spills both into the reader's reusable buffer.
 #[derive(Default)]
@@ -586,6 +596,22 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), Some((*v).to_owned())))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn line_ends_are_normalised_in_text_and_cdata_and_kept_elsewhere() {
+        let long = "x".repeat(40);
+        let got = texts(&format!(
+            "<r><a>one\r\ntwo\rthree</a><b>{long}\r\n&amp;\r</b>\
+             <c><![CDATA[p\r\nq]]></c><d>a\nb</d><e>&#13;</e></r>"
+        ))
+        .unwrap();
+        assert_eq!(got[0].1.as_deref(), Some("one\ntwo\nthree"));
+        assert_eq!(got[1].1.as_deref(), Some(format!("{long}\n&\n").as_str()));
+        assert_eq!(got[2].1.as_deref(), Some("p\nq"));
+        assert_eq!(got[3].1.as_deref(), Some("a\nb"));
+        // A character reference is not a line end: it stays a carriage return.
+        assert_eq!(got[4].1.as_deref(), Some("\r"));
     }
 
     #[test]
