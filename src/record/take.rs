@@ -124,6 +124,29 @@ mod tests {
     }
 
     #[test]
+    fn long_text_moves_into_the_target_and_short_text_is_copied() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Texts {
+            short: String,
+            long: String,
+            count: u64,
+        }
+        let long = "Gold and Platinum Plan, billed every year".to_owned();
+        let long_ptr = long.as_ptr();
+        let record = Record::new()
+            .with("short", "S&M")
+            .with("long", long)
+            .with("count", "000000000000000000000000000042");
+        let borrowed: Texts = record.deserialize_as().unwrap();
+        let taken: Texts = take_as(record).unwrap();
+        assert_eq!(taken, borrowed);
+        assert_eq!(taken.short, "S&M");
+        assert_eq!(taken.count, 42);
+        // The record's own buffer, not a copy, ended up in the struct.
+        assert_eq!(taken.long.as_ptr(), long_ptr);
+    }
+
+    #[test]
     fn errors_match_too() {
         let bad = record().with("Zzz", "unused");
         let mut fields: Vec<(String, Value)> = bad
