@@ -18,7 +18,7 @@
 
 use super::wire::{FaultResponse, MessageResponse, QueryResponse};
 use crate::transport::{HttpResponse, excerpt, looks_like_html};
-use crate::{BackendKind, Error, Fault, FaultCode, Record, Result};
+use crate::{BackendKind, Cursor, CursorToken, Error, Fault, FaultCode, Record, Result};
 
 const KIND: BackendKind = BackendKind::ZuoraRest;
 
@@ -63,7 +63,39 @@ pub(crate) fn parse_response(
         return Err(error_from_response(resp, action));
     }
     require_json(resp)?;
+    offer_tail_locator(&resp.body);
     parse_page(&resp.body, object_type)
+}
+
+/// How far from the end of a body [`tail_locator`] looks.
+const TAIL: usize = 512;
+
+/// Offers the next page's cursor before the records are parsed, so that page's
+/// request overlaps this page's parsing. Zuora writes `queryLocator` after the
+/// records, near the end of the body, so it is looked for there.
+fn offer_tail_locator(body: &[u8]) {
+    crate::lookahead::offer_next(|| {
+        tail_locator(body).map(|l| Cursor::new(KIND, CursorToken::Locator(l.to_owned())))
+    });
+}
+
+/// The `queryLocator` string near the end of `body`, read without parsing the
+/// rest: the last `"queryLocator"` key in the last [`TAIL`] bytes followed by
+/// a plain string (no escapes). Only a hint for lookahead: the page's parsed
+/// locator decides, so a record field that happens to look like one costs at
+/// most a cancelled request.
+fn tail_locator(body: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"queryLocator\"";
+    let tail = &body[body.len().saturating_sub(TAIL)..];
+    let at = tail.windows(KEY.len()).rposition(|w| w == KEY)?;
+    let rest = tail[at + KEY.len()..].trim_ascii_start();
+    let rest = rest.strip_prefix(b":")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if rest.get(end) != Some(&b'"') || end == 0 {
+        return None;
+    }
+    std::str::from_utf8(&rest[..end]).ok()
 }
 
 /// The body of a 200 answer. `done` must be present and agree with the
@@ -232,6 +264,87 @@ pub(crate) fn object_type_of(query: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_locator_is_found_near_the_end_without_parsing() {
+        let page = br#"{"records": [{"Id": "a", "queryLocator": "not-this"}], "size": 9,
+            "done": false, "queryLocator" : "2c92c0f9602fb240016049ac7e0b47e7-4000"}"#;
+        assert_eq!(
+            tail_locator(page),
+            Some("2c92c0f9602fb240016049ac7e0b47e7-4000")
+        );
+        for none in [
+            &br#"{"records": [], "size": 0, "done": true}"#[..],
+            br#"{"records": [], "done": true, "queryLocator": null}"#,
+            br#"{"records": [], "done": true, "queryLocator": ""}"#,
+            br#"{"done": false, "queryLocator": "2c92c0f9-40"#,
+            br#"{"done": false, "queryLocator": "a\"b"}"#,
+            br#"{"done": false, "queryLocator""#,
+            b"",
+        ] {
+            assert_eq!(
+                tail_locator(none),
+                None,
+                "{}",
+                String::from_utf8_lossy(none)
+            );
+        }
+        // A locator followed by a long tail is out of reach, not misread.
+        let mut far = br#"{"queryLocator": "x-1", "records": ["#.to_vec();
+        far.extend(std::iter::repeat_n(b' ', TAIL));
+        far.extend(b"]}");
+        assert_eq!(tail_locator(&far), None);
+    }
+
+    /// A 200 page offers its locator before its records are parsed, and the
+    /// offer is the cursor the page itself returns; an error page offers none.
+    #[tokio::test]
+    async fn a_page_offers_its_locator_before_parsing() {
+        let offered = |status: u16, body: &'static str| async move {
+            let (tx, mut rx) = crate::lookahead::channel();
+            let offer = crate::lookahead::Offer::new(tx, chrono::DateTime::UNIX_EPOCH, None);
+            let parsed = crate::lookahead::scope(Some(offer), async {
+                parse_response(&resp(status, JSON, body), Action::QueryMore, None)
+            })
+            .await;
+            let mut cursors = Vec::new();
+            while let Ok(c) = rx.try_recv() {
+                cursors.push(c.locator().map(str::to_owned));
+            }
+            (parsed.ok().and_then(|p| p.query_locator), cursors)
+        };
+        let (page, offers) = offered(
+            200,
+            r#"{"size": 3, "records": [{"Id": "a"}], "queryLocator": "q-1", "done": false}"#,
+        )
+        .await;
+        assert_eq!(page.as_deref(), Some("q-1"));
+        assert_eq!(offers, [Some("q-1".to_owned())]);
+        let (_, offers) = offered(
+            200,
+            r#"{"size": 1, "records": [{"Id": "a"}], "done": true}"#,
+        )
+        .await;
+        assert!(offers.is_empty());
+        let (_, offers) = offered(
+            400,
+            r#"{"FaultCode": "INVALID_VALUE", "FaultMessage": "queryLocator": "q-9"}"#,
+        )
+        .await;
+        assert!(offers.is_empty());
+    }
+
+    #[test]
+    fn every_prefix_of_a_page_gives_the_locator_or_nothing() {
+        let page =
+            br#"{"records": [{"Id": "a"}], "size": 3, "done": false, "queryLocator": "q-2000"}"#;
+        for n in 0..=page.len() {
+            match tail_locator(&page[..n]) {
+                None => {}
+                Some(l) => assert_eq!(l, "q-2000", "prefix of {n} bytes"),
+            }
+        }
+    }
     use crate::Value;
     use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
     use std::time::Duration;
