@@ -17,6 +17,7 @@
 //! methods and a backend that never offers works as before.
 
 use crate::Cursor;
+use crate::transport::Head;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::future::Future;
 use tokio::sync::mpsc;
@@ -79,6 +80,57 @@ pub fn offer_next(make: impl FnOnce() -> Option<Cursor>) {
             let _ = offer.tx.send(cursor);
         }
     });
+}
+
+/// True when someone listens for offers (prefetch is on): only then is it
+/// worth looking for the next cursor early.
+pub(crate) fn listening() -> bool {
+    OFFER
+        .try_with(|offer| offer.as_ref().is_some_and(|o| !o.tx.is_closed()))
+        .unwrap_or(false)
+}
+
+/// Runs `f` (a parse) and returns, with its result, the last cursor it
+/// offered, instead of offering it: what a parse offers can be compared and
+/// made again elsewhere (a head scan makes the offer the full parse would).
+pub(crate) fn capture<R>(f: impl FnOnce() -> R) -> (R, Option<Cursor>) {
+    let (tx, mut rx) = channel();
+    let offer = Offer::new(tx, DateTime::<Utc>::UNIX_EPOCH, None);
+    let out = OFFER.sync_scope(Some(offer), f);
+    let mut last = None;
+    while let Ok(c) = rx.try_recv() {
+        last = Some(c);
+    }
+    (out, last)
+}
+
+/// What the start of a body says about the page after it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Early {
+    /// Not known yet: more of the body is needed.
+    Unknown,
+    /// Known: the cursor the full parse will offer, or `None` when it will
+    /// offer none (the last page, an error body, a head that gave up).
+    Known(Option<Cursor>),
+}
+
+/// A head hook for [`Http::read_with_head`](crate::transport::Http::read_with_head)
+/// offering what `scan` finds at the start of a body; `None` when nobody
+/// listens (prefetch off), so the body is read without looking.
+pub(crate) fn head_hook(
+    mut scan: impl FnMut(&[u8]) -> Early + Send,
+) -> Option<impl FnMut(&[u8]) -> Head + Send> {
+    listening().then(move || {
+        move |head: &[u8]| match scan(head) {
+            Early::Unknown => Head::More,
+            Early::Known(cursor) => {
+                if let Some(c) = cursor {
+                    offer_next(|| Some(c));
+                }
+                Head::Done
+            }
+        }
+    })
 }
 
 #[cfg(test)]

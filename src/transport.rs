@@ -50,6 +50,18 @@ impl HttpOptions {
     }
 }
 
+/// The most bytes of a body a head hook is shown ([`Http::read_with_head`]).
+pub(crate) const HEAD_LIMIT: usize = 64 * 1024;
+
+/// What a head hook says after looking at the start of a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Head {
+    /// Show me more of it.
+    More,
+    /// Nothing more to learn from it: stop calling.
+    Done,
+}
+
 /// A response read whole (bounded by [`HttpOptions::max_body_bytes`]).
 #[derive(Debug)]
 pub(crate) struct HttpResponse {
@@ -118,11 +130,52 @@ impl Http {
         self.read(resp).await
     }
 
+    /// Sends a request and reads the whole body, bounded, showing `head` (if
+    /// any) the start of a successful body as it arrives (see
+    /// [`Http::read_with_head`]).
+    pub async fn execute_with_head(
+        &self,
+        req: reqwest::RequestBuilder,
+        head: Option<impl FnMut(&[u8]) -> Head + Send>,
+    ) -> Result<HttpResponse> {
+        let resp = self.send(req).await?;
+        self.read_with_head(resp, head).await
+    }
+
     /// Reads a response body, bounded by the size limit. A body cut short is a
     /// retryable protocol error.
-    pub async fn read(&self, mut resp: reqwest::Response) -> Result<HttpResponse> {
+    pub async fn read(&self, resp: reqwest::Response) -> Result<HttpResponse> {
+        self.read_body(resp, None).await
+    }
+
+    /// [`Http::read`], and while a successful (2xx) body arrives, `head` (if
+    /// any) is shown the bytes received so far (at most [`HEAD_LIMIT`] of
+    /// them) after each chunk, until it answers [`Head::Done`] or the limit
+    /// is reached. A backend uses it to learn the next page's cursor from the
+    /// start of the body and offer it to the [`lookahead`](crate::lookahead)
+    /// while the rest is still on the way.
+    pub async fn read_with_head(
+        &self,
+        resp: reqwest::Response,
+        head: Option<impl FnMut(&[u8]) -> Head + Send>,
+    ) -> Result<HttpResponse> {
+        match head {
+            Some(mut h) => self.read_body(resp, Some(&mut h)).await,
+            None => self.read_body(resp, None).await,
+        }
+    }
+
+    async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        mut head: Option<&mut (dyn FnMut(&[u8]) -> Head + Send)>,
+    ) -> Result<HttpResponse> {
         let status = resp.status().as_u16();
         let headers = std::mem::take(resp.headers_mut());
+        let looking = head.is_some();
+        if !(200..300).contains(&status) {
+            head = None;
+        }
         let mut buf = BytesMut::with_capacity(
             resp.content_length()
                 .map_or(8 * 1024, |n| n as usize)
@@ -138,10 +191,29 @@ impl Http {
                         ));
                     }
                     buf.extend_from_slice(&chunk);
+                    if let Some(look) = head.as_mut() {
+                        let seen = buf.get(..HEAD_LIMIT).unwrap_or(&buf);
+                        if look(seen) == Head::Done || buf.len() >= HEAD_LIMIT {
+                            head = None;
+                            // A task the hook woke (the pager, acting on an
+                            // offer) is queued behind this one and cannot be
+                            // stolen by another worker: let it run now rather
+                            // than after the rest of the body.
+                            tokio::task::yield_now().await;
+                        }
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => return Err(self.body_error(e)),
             }
+        }
+        if looking {
+            // The last read woke this connection's task onto this worker's
+            // next-task slot, which other workers cannot steal: a request
+            // sent ahead on this connection would wait there until the body
+            // is parsed. Let it go out first.
+            drop(resp);
+            tokio::task::yield_now().await;
         }
         Ok(HttpResponse {
             status,

@@ -136,7 +136,9 @@ impl SalesforceRest {
                 if let Some(n) = batch_size {
                     req = req.header(QUERY_OPTIONS, format!("batchSize={n}"));
                 }
-                let resp = self.inner.http.execute(req).await?;
+                // The next page's cursor is offered from the body's start.
+                let head = crate::lookahead::head_hook(wire::scan_head);
+                let resp = self.inner.http.execute_with_head(req, head).await?;
                 self.page_from(&resp)
             })
             .await
