@@ -62,6 +62,9 @@ pub(crate) enum Head {
     Done,
 }
 
+/// A head hook as [`Http::read_body`] holds it.
+type HeadHook<'a> = dyn FnMut(&[u8]) -> Head + Send + 'a;
+
 /// A response read whole (bounded by [`HttpOptions::max_body_bytes`]).
 #[derive(Debug)]
 pub(crate) struct HttpResponse {
@@ -168,7 +171,7 @@ impl Http {
     async fn read_body(
         &self,
         mut resp: reqwest::Response,
-        mut head: Option<&mut (dyn FnMut(&[u8]) -> Head + Send)>,
+        mut head: Option<&mut HeadHook<'_>>,
     ) -> Result<HttpResponse> {
         let status = resp.status().as_u16();
         let headers = std::mem::take(resp.headers_mut());
@@ -377,6 +380,103 @@ mod tests {
             let e = same_origin(BackendKind::SalesforceRest, &base, bad).unwrap_err();
             assert!(e.to_string().contains("another origin"), "{bad}: {e}");
         }
+    }
+
+    /// A loopback server answering every request with `status` and a chunked
+    /// body of `pieces`, each sent 20 ms after the one before.
+    async fn serve_pieces(status: &'static str, pieces: Vec<Vec<u8>>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let pieces = pieces.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let n = sock.read(&mut buf).await.unwrap();
+                        request.extend_from_slice(&buf[..n]);
+                    }
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+                    );
+                    sock.write_all(head.as_bytes()).await.unwrap();
+                    for piece in pieces {
+                        let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
+                        chunk.extend_from_slice(&piece);
+                        chunk.extend_from_slice(b"\r\n");
+                        sock.write_all(&chunk).await.unwrap();
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    sock.write_all(b"0\r\n\r\n").await.unwrap();
+                });
+            }
+        });
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn the_head_hook_sees_the_body_grow_until_it_is_done() {
+        let http = Http::new(BackendKind::SalesforceRest, &HttpOptions::default()).unwrap();
+        let url = serve_pieces(
+            "200 OK",
+            vec![b"abc".to_vec(), b"def".to_vec(), b"ghi".to_vec()],
+        )
+        .await;
+        let mut seen = Vec::new();
+        let hook = |head: &[u8]| {
+            seen.push(head.to_vec());
+            if head.len() >= 6 {
+                Head::Done
+            } else {
+                Head::More
+            }
+        };
+        let resp = http
+            .execute_with_head(http.client().get(&url), Some(hook))
+            .await
+            .unwrap();
+        assert_eq!(&resp.body[..], b"abcdefghi", "the whole body, read once");
+        assert_eq!(
+            seen,
+            [b"abc".to_vec(), b"abcdef".to_vec()],
+            "no call after Done"
+        );
+
+        // A failing answer is never shown to the hook.
+        let url = serve_pieces("500 Internal Server Error", vec![b"oops".to_vec()]).await;
+        let mut calls = 0;
+        let hook = |_: &[u8]| {
+            calls += 1;
+            Head::More
+        };
+        let resp = http
+            .execute_with_head(http.client().get(&url), Some(hook))
+            .await
+            .unwrap();
+        assert_eq!((resp.status, &resp.body[..]), (500, &b"oops"[..]));
+        assert_eq!(calls, 0);
+    }
+
+    #[tokio::test]
+    async fn the_head_hook_sees_at_most_the_head_limit() {
+        let http = Http::new(BackendKind::SalesforceRest, &HttpOptions::default()).unwrap();
+        let pieces: Vec<Vec<u8>> = (0..3u8).map(|i| vec![b'a' + i; 40 * 1024]).collect();
+        let whole = pieces.concat();
+        let url = serve_pieces("200 OK", pieces).await;
+        let mut lengths = Vec::new();
+        let hook = |head: &[u8]| {
+            lengths.push(head.len());
+            Head::More
+        };
+        let resp = http
+            .execute_with_head(http.client().get(&url), Some(hook))
+            .await
+            .unwrap();
+        assert_eq!(&resp.body[..], &whole[..]);
+        assert!(lengths.windows(2).all(|w| w[0] < w[1]), "{lengths:?}");
+        assert_eq!(lengths.last(), Some(&HEAD_LIMIT), "{lengths:?}");
     }
 
     #[test]

@@ -162,13 +162,14 @@ impl Dialect {
     /// (a locator cut mid-text is never read as a whole one).
     pub(crate) fn query_head(&self, head: &[u8], op: QueryOp) -> Early {
         let mut stop = StopAtRecords(false);
-        let (parsed, offered) = capture(|| {
-            self.parse_query(head, op, super::envelope::skip_header, &mut stop)
-        });
+        let (parsed, offered) =
+            capture(|| self.parse_query(head, op, super::envelope::skip_header, &mut stop));
         match parsed {
-            _ if offered.is_some() => Early::Known(offered),
-            Err(e) if !stop.0 && e.is_retryable() => Early::Unknown,
-            _ => Early::Known(None),
+            _ if offered.is_some() || stop.0 => Early::Known(offered),
+            Ok(_) => Early::Known(None),
+            // Cut short, or cut before the document's root element began.
+            Err(e) if e.is_retryable() || self.reader(head).root().is_err() => Early::Unknown,
+            Err(_) => Early::Known(None),
         }
     }
 
@@ -194,6 +195,9 @@ struct StopAtRecords(bool);
 impl RecordReader for StopAtRecords {
     fn read_record<'i>(&mut self, r: &mut XmlReader<'i>, _: Elem<'i>) -> Result<Record> {
         self.0 = true;
-        Err(Error::protocol(r.backend(), "the head ends at the first record"))
+        Err(Error::protocol(
+            r.backend(),
+            "the head ends at the first record",
+        ))
     }
 }

@@ -75,9 +75,11 @@ impl<'de> Visitor<'de> for ResultVisitor<'_> {
                 Key::Done => done = Some(map.next_value::<bool>()?),
                 Key::NextRecordsUrl => next_records_url = map.next_value()?,
                 Key::Records => {
+                    // The URL as the page's cursor holds it (see
+                    // `parse_query_page`), so the page confirms the offer.
                     if done == Some(false)
-                        && let Some(url) = next_records_url.as_deref().map(str::trim)
-                        && !url.is_empty()
+                        && let Some(url) = next_records_url.as_deref()
+                        && !url.trim().is_empty()
                     {
                         crate::lookahead::offer_next(|| {
                             Some(Cursor::new(
