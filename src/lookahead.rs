@@ -18,8 +18,8 @@
 //! same parser as the full read and stopped where the records begin, so it
 //! makes exactly the offer the full read makes, never one from a cut value).
 //! The pager starts the offered page at once, in the task that offers it, and
-//! a large page is then parsed aside ([`parse_aside`]) so that request is not
-//! held back behind the parse.
+//! a large page is then parsed in a way that lets that request go out
+//! without waiting behind the parse.
 //!
 //! Where offers go is task-local: [`Client`](crate::Client) sets it around
 //! each attempt at a page, so [`QuerySource`](crate::QuerySource) keeps its
