@@ -8,7 +8,8 @@
 //! `cargo bench --features mock --bench e2e` (rounds: `BENCH_ROUNDS`, default 3;
 //! backends: `E2E_BACKENDS=salesforce-rest,zuora-soap,…`; `E2E_SKIP_RSS=1`;
 //! `E2E_RSS_BACKENDS`; the CLI measured is `QUERYMORE_BIN` or the `querymore`
-//! next to this binary, when built).
+//! next to this binary, when built; `E2E_TOKIO_SLEEP=1`: the replay proxy waits
+//! on tokio's millisecond timer, which adds about 1.1 ms to every 20 ms).
 //! The mock serves from its own runtime thread; the client runs on a separate
 //! two-worker runtime, as `#[tokio::main]` would give it on this machine.
 

@@ -2,7 +2,7 @@
 //! retry policy, starts queries (`query`, `query_all`, `resume`) and pages by hand
 //! (`query_more`) for code migrating from SOAP loops.
 
-use crate::lookahead::{self, Offer, OfferSender};
+use crate::lookahead::{self, Offer, SharedSink};
 use crate::page::{Pages, Records};
 use crate::{Clock, Cursor, Page, Query, QuerySource, Result, RetryPolicy, Scope, SharedClock};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -139,7 +139,7 @@ impl Client {
 
     /// Makes `call` until it succeeds or the retry policy gives up. Each attempt
     /// runs with an [`Offer`] to `offers`, when given, stamped with its send time.
-    async fn with_retry<'a, F>(&'a self, offers: Option<&OfferSender>, mut call: F) -> Result<Page>
+    async fn with_retry<'a, F>(&'a self, offers: Option<&SharedSink>, mut call: F) -> Result<Page>
     where
         F: FnMut() -> crate::BoxFuture<'a, Result<Page>>,
     {
@@ -147,7 +147,7 @@ impl Client {
         let mut attempt = 0;
         loop {
             let sent = self.inner.clock.now();
-            let offer = offers.map(|tx| Offer::new(tx.clone(), sent, self.idle_limit()));
+            let offer = offers.map(|sink| Offer::new(sink.clone(), sent, self.idle_limit()));
             match lookahead::scope(offer, call()).await {
                 Ok(mut page) => {
                     self.stamp(&mut page, sent);
@@ -176,7 +176,7 @@ impl Client {
     pub(crate) async fn fetch_first(
         &self,
         query: &Query,
-        offers: Option<&OfferSender>,
+        offers: Option<&SharedSink>,
     ) -> Result<Page> {
         let source = &self.inner.source;
         self.with_retry(offers, || source.first_page(query)).await
@@ -186,7 +186,7 @@ impl Client {
     pub(crate) async fn fetch_next(
         &self,
         cursor: &Cursor,
-        offers: Option<&OfferSender>,
+        offers: Option<&SharedSink>,
     ) -> Result<Page> {
         let source = &self.inner.source;
         self.with_retry(offers, || source.next_page(cursor)).await

@@ -54,6 +54,7 @@
 
 #![warn(missing_docs)]
 
+mod ahead;
 pub mod auth;
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -7,18 +7,17 @@
 //! not an endless loop; an idle-expired cursor fails before any request; the next
 //! page may be prefetched while the caller works on this one.
 
+use crate::ahead::{Fetch, Fetches, PageFuture};
 use crate::client::{Client, Start};
-use crate::lookahead::{self, OfferSender, Offers};
+use crate::lookahead::SharedSink;
 use crate::record::Record;
 use crate::{Cursor, Error, Result};
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use std::any::Any;
-use std::collections::HashSet;
-use std::future::Future;
-use std::hash::BuildHasher;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 /// A usage counter reported by the service (`LimitInfoHeader`, `Sforce-Limit-Info`).
@@ -69,33 +68,6 @@ impl<R> Page<R> {
     }
 }
 
-type PageFuture = Pin<Box<dyn Future<Output = Result<Page>> + Send>>;
-
-/// One page being fetched: its future (inline, or a spawned task's join), the
-/// task to abort when it is no longer wanted, and the cursors its backend
-/// offered early (see [`lookahead`](crate::lookahead)).
-struct Fetch {
-    fut: PageFuture,
-    abort: Option<tokio::task::AbortHandle>,
-    offers: Option<Offers>,
-}
-
-impl Fetch {
-    /// Stops the task, if the fetch runs in one.
-    fn cancel(self) {
-        if let Some(a) = self.abort {
-            a.abort();
-        }
-    }
-}
-
-/// A speculative fetch of the page after the one in flight, started from an
-/// offered cursor; used only if that page's own cursor is the same.
-struct Ahead {
-    token_hash: u64,
-    fetch: Fetch,
-}
-
 enum State {
     NotStarted(Start),
     Running,
@@ -123,10 +95,10 @@ pub struct Pages {
     state: State,
     batch_size: Option<u32>,
     cursor: Option<Cursor>,
-    seen: HashSet<u64>,
-    hasher: std::collections::hash_map::RandomState,
+    fetches: Arc<Fetches>,
     in_flight: Option<Fetch>,
-    ahead: Option<Ahead>,
+    /// The caller waits for the page in flight: its offers start the next.
+    armed: bool,
     pending: Option<Error>,
     prefetch: bool,
     check_expiry: bool,
@@ -136,14 +108,13 @@ pub struct Pages {
 impl Pages {
     pub(crate) fn new(client: Client, start: Start, prefetch: bool, check_expiry: bool) -> Self {
         Pages {
+            fetches: Fetches::new(client.clone(), prefetch, check_expiry),
             client,
             state: State::NotStarted(start),
             batch_size: None,
             cursor: None,
-            seen: HashSet::new(),
-            hasher: Default::default(),
             in_flight: None,
-            ahead: None,
+            armed: false,
             pending: None,
             prefetch,
             check_expiry,
@@ -183,58 +154,19 @@ impl Pages {
         matches!(self.state, State::Done)
     }
 
-    fn token_hash(&self, cursor: &Cursor) -> u64 {
-        self.hasher.hash_one(&cursor.token)
-    }
-
-    /// Wraps a page future: with prefetch on, a channel for its offers, and a
-    /// task of its own when `spawn` (so it runs while the caller works).
-    fn fetch<F>(&self, make: F, spawn: bool, cx: &mut Context<'_>) -> Fetch
+    /// Starts a fetch made by `make`: the one in flight; in a task of its own
+    /// when `spawn` (so it runs while the caller works).
+    fn start<F>(&mut self, make: F, spawn: bool, cx: &mut Context<'_>)
     where
-        F: FnOnce(Client, Option<OfferSender>) -> PageFuture,
+        F: FnOnce(Client, Option<SharedSink>) -> PageFuture,
     {
-        let (tx, offers) = match self.prefetch {
-            true => {
-                let (tx, rx) = lookahead::channel();
-                (Some(tx), Some(rx))
-            }
-            false => (None, None),
-        };
-        let fut = make(self.client.clone(), tx);
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) if spawn => {
-                let task = handle.spawn(fut);
-                let abort = Some(task.abort_handle());
-                // Wake so the poller notices the task even if nobody polls yet.
-                cx.waker().wake_by_ref();
-                Fetch {
-                    fut: Box::pin(async move {
-                        task.await.unwrap_or_else(|e| {
-                            Err(Error::Io {
-                                context: "page prefetch task".into(),
-                                source: std::io::Error::other(e.to_string()),
-                            })
-                        })
-                    }),
-                    abort,
-                    offers,
-                }
-            }
-            _ => Fetch {
-                fut,
-                abort: None,
-                offers,
-            },
+        let fetch = self.fetches.start(make, spawn);
+        if fetch.is_spawned() {
+            // Wake so the poller notices the task even if nobody polls yet.
+            cx.waker().wake_by_ref();
         }
-    }
-
-    /// A fetch of the page `cursor` points at.
-    fn fetch_at(&self, cursor: Cursor, spawn: bool, cx: &mut Context<'_>) -> Fetch {
-        self.fetch(
-            |client, tx| Box::pin(async move { client.fetch_next(&cursor, tx.as_ref()).await }),
-            spawn,
-            cx,
-        )
+        self.in_flight = Some(fetch);
+        self.armed = false;
     }
 
     /// Starts fetching the page `cursor` points at, after the expiry check.
@@ -243,50 +175,24 @@ impl Pages {
             cursor.check_expiry(self.client.clock().now())?;
         }
         let spawn = self.prefetch && self.pages_read > 0;
-        self.in_flight = Some(self.fetch_at(cursor, spawn, cx));
+        self.start(
+            |client, sink| Box::pin(async move { client.fetch_next(&cursor, sink.as_ref()).await }),
+            spawn,
+            cx,
+        );
         Ok(())
     }
 
-    /// Acts on a cursor offered by the page in flight: fetches the page after
-    /// it now, unless that fetch is already running or could not be used (a
-    /// cursor already seen, or expired: the page's own cursor reports those).
-    fn speculate(&mut self, mut cursor: Cursor, cx: &mut Context<'_>) {
-        let h = self.token_hash(&cursor);
-        match self.ahead.take() {
-            Some(a) if a.token_hash == h => {
-                self.ahead = Some(a);
-                return;
-            }
-            Some(stale) => stale.fetch.cancel(),
-            None => {}
-        }
-        if self.seen.contains(&h)
-            || (self.check_expiry && cursor.is_expired_at(self.client.clock().now()))
-        {
-            return;
-        }
-        cursor.batch_size = self.batch_size;
-        self.ahead = Some(Ahead {
-            token_hash: h,
-            fetch: self.fetch_at(cursor, true, cx),
-        });
-    }
-
-    /// After a page: the fetch of the next one, reusing the speculative fetch
+    /// After a page: the fetch of the next one, reusing the one started ahead
     /// when the page confirms its cursor.
     fn follow(&mut self, next: Cursor, cx: &mut Context<'_>) -> Result<()> {
-        let h = self.token_hash(&next);
-        match self.ahead.take() {
-            Some(a) if a.token_hash == h => {
-                self.in_flight = Some(a.fetch);
+        match self.fetches.take_ahead(self.fetches.token_hash(&next)) {
+            Some(fetch) => {
+                self.in_flight = Some(fetch);
+                self.armed = false;
                 Ok(())
             }
-            other => {
-                if let Some(stale) = other {
-                    stale.fetch.cancel();
-                }
-                self.fetch_next(next, cx)
-            }
+            None => self.fetch_next(next, cx),
         }
     }
 
@@ -311,8 +217,8 @@ impl Pages {
                     cursor.batch_size = batch;
                 }
                 self.batch_size = cursor.batch_size;
-                let h = self.token_hash(&cursor);
-                self.seen.insert(h);
+                self.fetches.set_batch_size(self.batch_size);
+                self.fetches.see(self.fetches.token_hash(&cursor));
                 self.fetch_next(cursor, cx)
             }
             None => {
@@ -322,14 +228,15 @@ impl Pages {
                         operation: "queryAll",
                     });
                 }
+                self.fetches.set_batch_size(self.batch_size);
                 let query = start.query.with_batch_size(batch);
-                self.in_flight = Some(self.fetch(
-                    |client, tx| {
-                        Box::pin(async move { client.fetch_first(&query, tx.as_ref()).await })
+                self.start(
+                    |client, sink| {
+                        Box::pin(async move { client.fetch_first(&query, sink.as_ref()).await })
                     },
                     false,
                     cx,
-                ));
+                );
                 Ok(())
             }
         }
@@ -338,8 +245,7 @@ impl Pages {
     fn finish_page(&mut self, mut page: Page) -> Result<Page> {
         if let Some(c) = &mut page.cursor {
             c.batch_size = self.batch_size;
-            let h = self.token_hash(c);
-            if !self.seen.insert(h) {
+            if !self.fetches.see(self.fetches.token_hash(c)) {
                 return Err(Error::protocol(
                     c.backend,
                     format!(
@@ -354,14 +260,12 @@ impl Pages {
         Ok(page)
     }
 
-    /// Stops every fetch still running.
+    /// Stops every fetch still running; offers start nothing more.
     fn cancel_all(&mut self) {
         if let Some(f) = self.in_flight.take() {
             f.cancel();
         }
-        if let Some(a) = self.ahead.take() {
-            a.fetch.cancel();
-        }
+        self.fetches.close();
     }
 
     fn fail(&mut self, e: Error) -> Poll<Option<Result<Page>>> {
@@ -387,16 +291,9 @@ impl Stream for Pages {
                 return this.fail(e);
             }
             if let Some(f) = this.in_flight.as_mut() {
-                // Cursors offered early start the page after this one now.
-                let mut offered = None;
-                if let Some(rx) = f.offers.as_mut() {
-                    while let Poll::Ready(Some(c)) = rx.poll_recv(cx) {
-                        offered = Some(c);
-                    }
-                }
-                if let Some(c) = offered {
-                    this.speculate(c, cx);
-                    continue;
+                if this.prefetch && !this.armed {
+                    this.fetches.arm(f);
+                    this.armed = true;
                 }
                 let res = ready!(f.fut.as_mut().poll(cx));
                 this.in_flight = None;

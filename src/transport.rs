@@ -50,6 +50,21 @@ impl HttpOptions {
     }
 }
 
+/// The most bytes of a body a head hook is shown ([`Http::read_with_head`]).
+pub(crate) const HEAD_LIMIT: usize = 64 * 1024;
+
+/// What a head hook says after looking at the start of a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Head {
+    /// Show me more of it.
+    More,
+    /// Nothing more to learn from it: stop calling.
+    Done,
+}
+
+/// A head hook as [`Http::read_body`] holds it.
+type HeadHook<'a> = dyn FnMut(&[u8]) -> Head + Send + 'a;
+
 /// A response read whole (bounded by [`HttpOptions::max_body_bytes`]).
 #[derive(Debug)]
 pub(crate) struct HttpResponse {
@@ -118,11 +133,52 @@ impl Http {
         self.read(resp).await
     }
 
+    /// Sends a request and reads the whole body, bounded, showing `head` (if
+    /// any) the start of a successful body as it arrives (see
+    /// [`Http::read_with_head`]).
+    pub async fn execute_with_head(
+        &self,
+        req: reqwest::RequestBuilder,
+        head: Option<impl FnMut(&[u8]) -> Head + Send>,
+    ) -> Result<HttpResponse> {
+        let resp = self.send(req).await?;
+        self.read_with_head(resp, head).await
+    }
+
     /// Reads a response body, bounded by the size limit. A body cut short is a
     /// retryable protocol error.
-    pub async fn read(&self, mut resp: reqwest::Response) -> Result<HttpResponse> {
+    pub async fn read(&self, resp: reqwest::Response) -> Result<HttpResponse> {
+        self.read_body(resp, None).await
+    }
+
+    /// [`Http::read`], and while a successful (2xx) body arrives, `head` (if
+    /// any) is shown the bytes received so far (at most [`HEAD_LIMIT`] of
+    /// them) after each chunk, until it answers [`Head::Done`] or the limit
+    /// is reached. A backend uses it to learn the next page's cursor from the
+    /// start of the body and offer it to the [`lookahead`](crate::lookahead)
+    /// while the rest is still on the way.
+    pub async fn read_with_head(
+        &self,
+        resp: reqwest::Response,
+        head: Option<impl FnMut(&[u8]) -> Head + Send>,
+    ) -> Result<HttpResponse> {
+        match head {
+            Some(mut h) => self.read_body(resp, Some(&mut h)).await,
+            None => self.read_body(resp, None).await,
+        }
+    }
+
+    async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        mut head: Option<&mut HeadHook<'_>>,
+    ) -> Result<HttpResponse> {
         let status = resp.status().as_u16();
         let headers = std::mem::take(resp.headers_mut());
+        let looking = head.is_some();
+        if !(200..300).contains(&status) {
+            head = None;
+        }
         let mut buf = BytesMut::with_capacity(
             resp.content_length()
                 .map_or(8 * 1024, |n| n as usize)
@@ -138,10 +194,29 @@ impl Http {
                         ));
                     }
                     buf.extend_from_slice(&chunk);
+                    if let Some(look) = head.as_mut() {
+                        let seen = buf.get(..HEAD_LIMIT).unwrap_or(&buf);
+                        if look(seen) == Head::Done || buf.len() >= HEAD_LIMIT {
+                            head = None;
+                            // A task the hook woke (the pager, acting on an
+                            // offer) is queued behind this one and cannot be
+                            // stolen by another worker: let it run now rather
+                            // than after the rest of the body.
+                            tokio::task::yield_now().await;
+                        }
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => return Err(self.body_error(e)),
             }
+        }
+        if looking {
+            // The last read woke this connection's task onto this worker's
+            // next-task slot, which other workers cannot steal: a request
+            // sent ahead on this connection would wait there until the body
+            // is parsed. Let it go out first.
+            drop(resp);
+            tokio::task::yield_now().await;
         }
         Ok(HttpResponse {
             status,
@@ -305,6 +380,103 @@ mod tests {
             let e = same_origin(BackendKind::SalesforceRest, &base, bad).unwrap_err();
             assert!(e.to_string().contains("another origin"), "{bad}: {e}");
         }
+    }
+
+    /// A loopback server answering every request with `status` and a chunked
+    /// body of `pieces`, each sent 20 ms after the one before.
+    async fn serve_pieces(status: &'static str, pieces: Vec<Vec<u8>>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let pieces = pieces.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let n = sock.read(&mut buf).await.unwrap();
+                        request.extend_from_slice(&buf[..n]);
+                    }
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+                    );
+                    sock.write_all(head.as_bytes()).await.unwrap();
+                    for piece in pieces {
+                        let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
+                        chunk.extend_from_slice(&piece);
+                        chunk.extend_from_slice(b"\r\n");
+                        sock.write_all(&chunk).await.unwrap();
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    sock.write_all(b"0\r\n\r\n").await.unwrap();
+                });
+            }
+        });
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn the_head_hook_sees_the_body_grow_until_it_is_done() {
+        let http = Http::new(BackendKind::SalesforceRest, &HttpOptions::default()).unwrap();
+        let url = serve_pieces(
+            "200 OK",
+            vec![b"abc".to_vec(), b"def".to_vec(), b"ghi".to_vec()],
+        )
+        .await;
+        let mut seen = Vec::new();
+        let hook = |head: &[u8]| {
+            seen.push(head.to_vec());
+            if head.len() >= 6 {
+                Head::Done
+            } else {
+                Head::More
+            }
+        };
+        let resp = http
+            .execute_with_head(http.client().get(&url), Some(hook))
+            .await
+            .unwrap();
+        assert_eq!(&resp.body[..], b"abcdefghi", "the whole body, read once");
+        assert_eq!(
+            seen,
+            [b"abc".to_vec(), b"abcdef".to_vec()],
+            "no call after Done"
+        );
+
+        // A failing answer is never shown to the hook.
+        let url = serve_pieces("500 Internal Server Error", vec![b"oops".to_vec()]).await;
+        let mut calls = 0;
+        let hook = |_: &[u8]| {
+            calls += 1;
+            Head::More
+        };
+        let resp = http
+            .execute_with_head(http.client().get(&url), Some(hook))
+            .await
+            .unwrap();
+        assert_eq!((resp.status, &resp.body[..]), (500, &b"oops"[..]));
+        assert_eq!(calls, 0);
+    }
+
+    #[tokio::test]
+    async fn the_head_hook_sees_at_most_the_head_limit() {
+        let http = Http::new(BackendKind::SalesforceRest, &HttpOptions::default()).unwrap();
+        let pieces: Vec<Vec<u8>> = (0..3u8).map(|i| vec![b'a' + i; 40 * 1024]).collect();
+        let whole = pieces.concat();
+        let url = serve_pieces("200 OK", pieces).await;
+        let mut lengths = Vec::new();
+        let hook = |head: &[u8]| {
+            lengths.push(head.len());
+            Head::More
+        };
+        let resp = http
+            .execute_with_head(http.client().get(&url), Some(hook))
+            .await
+            .unwrap();
+        assert_eq!(&resp.body[..], &whole[..]);
+        assert!(lengths.windows(2).all(|w| w[0] < w[1]), "{lengths:?}");
+        assert_eq!(lengths.last(), Some(&HEAD_LIMIT), "{lengths:?}");
     }
 
     #[test]

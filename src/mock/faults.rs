@@ -1,6 +1,6 @@
 //! Fault injection for the mock: a queue of one-off faults and a seeded random
 //! mode, per backend. Transport-level faults (status codes, HTML pages, cut or
-//! reset bodies, slow bodies) are applied by the server's middleware; protocol
+//! reset bodies, slow or paused bodies) are applied by the server's middleware; protocol
 //! faults (an expired session, a dropped cursor) are handed to the backend's
 //! handler, which answers in its own dialect.
 
@@ -32,6 +32,15 @@ pub enum MockFault {
     Reset,
     /// Send the real body after this delay.
     SlowBody(Duration),
+    /// Send the first `after` bytes of the real body at once, the rest after
+    /// `pause` (a body still on its way while its head has arrived). A body
+    /// no longer than `after` goes whole, without a pause.
+    PausedBody {
+        /// Bytes sent before the pause.
+        after: usize,
+        /// How long the rest is held back.
+        pause: Duration,
+    },
     /// Treat the request's session or token as expired (the backend answers
     /// with its own invalid-session error).
     ExpireSession,

@@ -166,6 +166,9 @@ async fn intercept(State(state): State<MockState>, req: Request, next: Next) -> 
             tokio::time::sleep(delay).await;
             resp
         }
+        Some(MockFault::PausedBody { after, pause }) => {
+            paused_body(next.run(req).await, after, pause).await
+        }
         Some(other) => status_response(500, None).map(|b| {
             tracing::warn!(?other, "unhandled mock fault");
             b
@@ -221,6 +224,27 @@ async fn cut_body(resp: Response, keep_half: bool) -> Response {
         )),
     ];
     Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
+}
+
+/// Sends the first `after` bytes of the body, then the rest after `pause`.
+async fn paused_body(resp: Response, after: usize, pause: std::time::Duration) -> Response {
+    use futures_util::StreamExt;
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    if bytes.len() <= after {
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    parts.headers.remove("content-length");
+    let head = bytes.slice(..after);
+    let tail = bytes.slice(after..);
+    let rest = futures_util::stream::once(async move {
+        tokio::time::sleep(pause).await;
+        Ok::<_, std::io::Error>(tail)
+    });
+    let chunks = futures_util::stream::iter([Ok(head)]).chain(rest);
+    Response::from_parts(parts, Body::from_stream(chunks))
 }
 
 /// Settings for a [`MockServer`].

@@ -11,8 +11,9 @@ use super::fault::{FaultNames, SoapFault};
 use super::http::{Reply, read_response};
 use super::query_result::{QueryResult, RecordReader, read_query_response};
 use super::reader::{Elem, XmlReader};
+use crate::lookahead::{Early, capture};
 use crate::transport::HttpResponse;
-use crate::{BackendKind, Fault, Result, Secret};
+use crate::{BackendKind, Error, Fault, Record, Result, Secret};
 
 /// What a dialect is on the wire.
 #[derive(Debug)]
@@ -154,6 +155,24 @@ impl Dialect {
         read_query_response(&mut r, &elem, self.api, records).map(Reply::Ok)
     }
 
+    /// Looks at the start of a query response body (`head`, cut anywhere):
+    /// once the page's own `records` begin, the cursor the full parse offers
+    /// there — found by that same parse, run over the prefix and stopped at
+    /// the first record. Unknown while the prefix ends before that point
+    /// (a locator cut mid-text is never read as a whole one).
+    pub(crate) fn query_head(&self, head: &[u8], op: QueryOp) -> Early {
+        let mut stop = StopAtRecords(false);
+        let (parsed, offered) =
+            capture(|| self.parse_query(head, op, super::envelope::skip_header, &mut stop));
+        match parsed {
+            _ if offered.is_some() || stop.0 => Early::Known(offered),
+            Ok(_) => Early::Known(None),
+            // Cut short, or cut before the document's root element began.
+            Err(e) if e.is_retryable() || self.reader(head).root().is_err() => Early::Unknown,
+            Err(_) => Early::Known(None),
+        }
+    }
+
     /// A whole response: the HTTP checks, `parse` on the body, a fault classified.
     pub(crate) fn read<T>(
         &self,
@@ -166,5 +185,19 @@ impl Dialect {
     /// A whole `login` response.
     pub(crate) fn login_response(&self, resp: &HttpResponse) -> Result<LoginResult> {
         self.read(resp, |body| self.parse_login(body))
+    }
+}
+
+/// Reads no record: the first one ends the parse of a head (the flag says it
+/// was reached).
+struct StopAtRecords(bool);
+
+impl RecordReader for StopAtRecords {
+    fn read_record<'i>(&mut self, r: &mut XmlReader<'i>, _: Elem<'i>) -> Result<Record> {
+        self.0 = true;
+        Err(Error::protocol(
+            r.backend(),
+            "the head ends at the first record",
+        ))
     }
 }

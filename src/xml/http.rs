@@ -5,7 +5,7 @@
 
 use super::fault::SoapFault;
 use crate::salesforce::common::status_error;
-use crate::transport::{Http, HttpResponse, excerpt, looks_like_html, same_origin};
+use crate::transport::{Head, Http, HttpResponse, excerpt, looks_like_html, same_origin};
 use crate::{BackendKind, Error, Fault, Result};
 use reqwest::header::CONTENT_TYPE;
 use url::Url;
@@ -22,13 +22,26 @@ pub(crate) enum Reply<T> {
 /// Posts a SOAP 1.1 envelope (`text/xml`, `SOAPAction: ""` as both WSDLs bind
 /// every operation) and reads the answer.
 pub(crate) async fn post(http: &Http, url: &Url, body: Vec<u8>) -> Result<HttpResponse> {
-    let req = http
-        .client()
+    http.execute(request(http, url, body)).await
+}
+
+/// [`post`], showing `head` (if any) the start of a successful answer as it
+/// arrives.
+pub(crate) async fn post_with_head(
+    http: &Http,
+    url: &Url,
+    body: Vec<u8>,
+    head: Option<impl FnMut(&[u8]) -> Head + Send>,
+) -> Result<HttpResponse> {
+    http.execute_with_head(request(http, url, body), head).await
+}
+
+fn request(http: &Http, url: &Url, body: Vec<u8>) -> reqwest::RequestBuilder {
+    http.client()
         .post(url.clone())
         .header(CONTENT_TYPE, "text/xml; charset=utf-8")
         .header("SOAPAction", "\"\"")
-        .body(body);
-    http.execute(req).await
+        .body(body)
 }
 
 /// A URL without user info, query or fragment: safe to print.

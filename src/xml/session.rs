@@ -7,9 +7,10 @@
 //! against the endpoint's origin before any session is sent there).
 
 use super::dialect::{Dialect, QueryOp};
-use super::http::{display_url, parse_endpoint, post, server_url};
+use super::http::{display_url, parse_endpoint, post, post_with_head, server_url};
 use super::writer::Calls;
 use crate::auth::{AuthProvider, Session, SessionManager, StaticToken};
+use crate::lookahead;
 use crate::source::BoxFuture;
 use crate::transport::{Http, HttpResponse};
 use crate::{Cursor, Error, HttpOptions, Page, Query, Result, Scope, Secret, SharedClock};
@@ -172,44 +173,37 @@ impl SoapCaller {
         }
     }
 
-    /// Posts `envelope(session id)` and reads the answer with `read`; a refused
-    /// session that can be replaced is, and the call made once more.
-    pub(crate) async fn call<T, E, R>(&self, what: &str, envelope: E, read: R) -> Result<T>
-    where
-        E: Fn(&Secret) -> Vec<u8>,
-        R: Fn(&HttpResponse) -> Result<T>,
-    {
-        self.sessions
-            .call(|session| self.send(what, session, &envelope, &read))
-            .await
-    }
-
     /// Makes a query call (`calls` builds its envelope) and reads the page
-    /// with `read`.
+    /// with `read`; a refused session that can be replaced is, and the call
+    /// made once more.
     pub(crate) async fn query(
         &self,
         calls: &Calls,
         call: QueryCall<'_>,
         read: fn(&HttpResponse, QueryOp) -> Result<Page>,
     ) -> Result<Page> {
-        let op = call.op();
-        self.call(
-            op.name(),
-            |session| call.envelope(calls, session),
-            |resp| read(resp, op),
-        )
-        .await
+        self.sessions
+            .call(|session| self.send(session, calls, call, read))
+            .await
     }
 
-    async fn send<T, E, R>(&self, what: &str, session: Session, envelope: &E, read: &R) -> Result<T>
-    where
-        E: Fn(&Secret) -> Vec<u8>,
-        R: Fn(&HttpResponse) -> Result<T>,
-    {
+    /// Posts the call's envelope and reads the page; the next page's cursor
+    /// is offered from the start of the body, while the rest is on the way.
+    async fn send(
+        &self,
+        session: Session,
+        calls: &Calls,
+        call: QueryCall<'_>,
+        read: fn(&HttpResponse, QueryOp) -> Result<Page>,
+    ) -> Result<Page> {
+        let op = call.op();
         let url = self.call_url(&session)?;
-        tracing::debug!(backend = %self.dialect.kind, call = what, url = %display_url(&url), "soap call");
-        let resp = post(&self.http, &url, envelope(&session.token)).await?;
-        read(&resp)
+        tracing::debug!(backend = %self.dialect.kind, call = op.name(), url = %display_url(&url), "soap call");
+        let dialect = self.dialect;
+        let head = lookahead::head_hook(move |b| dialect.query_head(b, op));
+        let body = call.envelope(calls, &session.token);
+        let resp = post_with_head(&self.http, &url, body, head).await?;
+        lookahead::parse_aside(resp.body.len(), || read(&resp, op))
     }
 }
 

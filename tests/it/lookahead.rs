@@ -2,11 +2,12 @@
 //! backend offers before its page is read starts the next request at once; an
 //! offer the page does not confirm is thrown away; exactly-once holds either
 //! way. Against the mock over HTTP, every backend that offers offers the right
-//! cursor: no request is wasted.
+//! cursor (no request is wasted), and offers it from the start of the body:
+//! the next page is requested while the rest of this one is still on its way.
 
 use crate::reliability::backends::{ACCOUNT_IDS, ALL, Auth, account_ids, backend};
 use crate::support::{id_of, mock_with};
-use querymore::mock::Dataset;
+use querymore::mock::{Dataset, MockFault, ReceivedRequest};
 use querymore::{
     BackendKind, Client, Cursor, CursorToken, Error, Page, Record, RetryPolicy, lookahead,
 };
@@ -28,6 +29,8 @@ enum Mode {
     FailOnce,
     /// Offers the next cursor, then never finishes (until dropped).
     Hang,
+    /// Offers the next cursor and finishes at once.
+    Eager,
 }
 
 const WAIT: Duration = Duration::from_secs(2);
@@ -101,6 +104,7 @@ impl Offering {
                 }
             }
             Mode::Wrong => lookahead::offer_next(|| Some(Self::cursor(1000 + i))),
+            Mode::Eager => lookahead::offer_next(|| next.clone()),
             Mode::FailOnce => {
                 lookahead::offer_next(|| next.clone());
                 if i == 1 && self.failed_once.fetch_add(1, Ordering::SeqCst) == 0 {
@@ -254,5 +258,110 @@ async fn over_http_every_offer_is_confirmed_and_no_request_is_wasted() {
             served[1], served[0],
             "{kind}: requests with lookahead vs one request per page asked for"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_fetched_ahead_starts_nothing_until_it_is_asked_for() {
+    let src = std::sync::Arc::new(Offering::new(Mode::Eager));
+    let mut pages = Client::new(src.clone()).query("q").pages();
+    pages.try_next().await.unwrap().unwrap();
+    // Page 1 was fetched ahead from page 0's offer; its own offer (page 2)
+    // waits until the caller asks for page 1.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(src.requested(), [0, 1]);
+    pages.try_next().await.unwrap().unwrap();
+    for _ in 0..200 {
+        if src.requested().len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        src.requested(),
+        [0, 1, 2],
+        "asking for page 1 started page 2"
+    );
+}
+
+/// How long the mock holds back the rest of the first page's body.
+const PAUSE: Duration = Duration::from_secs(1);
+
+/// True for a request for a page after the first one.
+fn asks_for_more(kind: BackendKind, r: &ReceivedRequest) -> bool {
+    match kind {
+        BackendKind::ZuoraSoap | BackendKind::SalesforceSoap => r.body_text().contains("queryMore"),
+        // `nextRecordsUrl` is `…/query/<locator>`; the first page `…/query?q=`.
+        BackendKind::SalesforceRest => r.path.contains("/query/"),
+        BackendKind::SalesforceBulk => r.query.as_deref().is_some_and(|q| q.contains("locator=")),
+        _ => false,
+    }
+}
+
+/// Every backend whose cursor comes before its records (SOAP `queryLocator`,
+/// Salesforce REST `nextRecordsUrl`, the Bulk `Sforce-Locator` header): with
+/// the first page's body held back after its first 2 KiB, the second page is
+/// requested before the first one has arrived, and every record still comes
+/// once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_page_is_requested_from_the_head_of_this_ones_body() {
+    let dataset = Dataset::generated(11, 1000, 0, 0);
+    let expected = account_ids(&dataset);
+    let (mock, clock) = mock_with(dataset).await;
+    // A Bulk job completes on its first poll: its results are the third request.
+    mock.state().bulk().set_polls_to_complete(1);
+    for kind in [
+        BackendKind::ZuoraSoap,
+        BackendKind::SalesforceSoap,
+        BackendKind::SalesforceRest,
+        BackendKind::SalesforceBulk,
+    ] {
+        let source = backend(kind, &mock, Auth::Fixed, querymore::HttpOptions::default());
+        let client = Client::builder(source)
+            .clock(clock.clone())
+            .retry(RetryPolicy::none())
+            .build();
+        let first_page_requests = if kind == BackendKind::SalesforceBulk {
+            3
+        } else {
+            1
+        };
+        for _ in 0..first_page_requests {
+            mock.faults().push_for(
+                kind,
+                MockFault::PausedBody {
+                    after: 2048,
+                    pause: PAUSE,
+                },
+            );
+        }
+        mock.state().clear_requests();
+        let mut pages = client.query(ACCOUNT_IDS).batch_size(200).pages();
+        let first = tokio::spawn(async move {
+            let page = pages.try_next().await;
+            (page, pages)
+        });
+        let started = std::time::Instant::now();
+        let asked_early = loop {
+            let asked = mock
+                .received_requests()
+                .iter()
+                .any(|r| asks_for_more(kind, r));
+            if asked || first.is_finished() || started.elapsed() > PAUSE {
+                break asked && !first.is_finished();
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        assert!(
+            asked_early,
+            "{kind}: the second page was requested while the first one's body was held back"
+        );
+        let (page, mut pages) = first.await.unwrap();
+        let mut ids: Vec<String> = page.unwrap().unwrap().records.iter().map(id_of).collect();
+        while let Some(page) = pages.try_next().await.unwrap() {
+            ids.extend(page.records.iter().map(id_of));
+        }
+        assert_eq!(ids, expected, "{kind}: every record once, in order");
+        assert_eq!(mock.faults().pending(), 0, "{kind}");
     }
 }

@@ -26,10 +26,15 @@ fn rest(mock: &MockServer) -> SalesforceRest {
         .unwrap()
 }
 
+/// No retries and no prefetch: each request goes out when its page is asked
+/// for (with prefetch on, the next page is requested as soon as this page's
+/// head has arrived), so request counts and server-side idle times are the
+/// caller's.
 fn client(mock: &MockServer, clock: &ManualClock) -> Client {
     Client::builder(rest(mock))
         .clock(clock.clone())
         .retry(RetryPolicy::none())
+        .prefetch(false)
         .build()
 }
 

@@ -108,9 +108,12 @@ async fn salesforce_soap_idle_cursor_is_expired_on_the_server() {
         .idle_limit(None)
         .build()
         .unwrap();
+    // Without prefetch, each page is asked for after the idle time (with it,
+    // as soon as the page before has begun to arrive).
     let c = Client::builder(source)
         .clock(clock.clone())
         .retry(RetryPolicy::none())
+        .prefetch(false)
         .build();
     let mut pages = c.query("select Id from Account").batch_size(200).pages();
     pages.try_next().await.unwrap();

@@ -130,6 +130,9 @@ async fn zuora_soap_server_side_expiry_is_cursor_expired_when_the_client_check_i
         .clock(clock.clone())
         .retry(RetryPolicy::none())
         .check_expiry(false)
+        // Without prefetch, the next page is asked for after the idle time
+        // (with it, as soon as this page's head has arrived).
+        .prefetch(false)
         .build();
     let mut pages = c.query("select Id from Account").batch_size(40).pages();
     pages.try_next().await.unwrap().unwrap();

@@ -136,8 +136,10 @@ impl SalesforceRest {
                 if let Some(n) = batch_size {
                     req = req.header(QUERY_OPTIONS, format!("batchSize={n}"));
                 }
-                let resp = self.inner.http.execute(req).await?;
-                self.page_from(&resp)
+                // The next page's cursor is offered from the body's start.
+                let head = crate::lookahead::head_hook(wire::scan_head);
+                let resp = self.inner.http.execute_with_head(req, head).await?;
+                crate::lookahead::parse_aside(resp.body.len(), || self.page_from(&resp))
             })
             .await
     }

@@ -229,6 +229,60 @@ mod tests {
         }
     }
 
+    /// The head of a result body offers the `nextRecordsUrl` the full parse
+    /// offers, wherever the body is cut: nothing before the `records` key, never
+    /// a URL cut short, never a child subquery's.
+    #[test]
+    fn the_head_offers_what_the_full_parse_offers_at_every_cut() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/salesforce_rest"
+        );
+        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        assert!(bodies.len() >= 3, "fixtures missing in {dir}");
+        let written: [&[u8]; 6] = [
+            // Escapes and padding: the URL as the full parse reads it.
+            br#"{"done":false,"nextRecordsUrl":" \/services\/data\/v62.0\/query\/01g\u0058-2 ","totalSize":9,"records":[{"Id":"1"}]}"#,
+            // A `nextRecordsUrl` after the records is not known early.
+            br#"{"totalSize":9,"done":false,"records":[{"Id":"1"}],"nextRecordsUrl":"/q/01g-2"}"#,
+            br#"{"nextRecordsUrl":"/q/01g-2","records":[],"done":false}"#,
+            br#"{"totalSize":9,"done":true,"nextRecordsUrl":"/q/01g-2","records":[]}"#,
+            br#"[{"message":"expired","errorCode":"INVALID_QUERY_LOCATOR"}]"#,
+            b"<!DOCTYPE html><html><body>Login</body></html>",
+        ];
+        bodies.extend(written.iter().map(|b| b.to_vec()));
+        let mut offered = Vec::new();
+        for body in &bodies {
+            let (offer, known_at) =
+                crate::lookahead::check_every_prefix(body, super::super::wire::scan_head, || {
+                    parse_query_page(body)
+                });
+            if let Some(c) = offer {
+                let text = String::from_utf8_lossy(body);
+                let records = text.find(r#""records""#).unwrap() + r#""records""#.len();
+                assert_eq!(known_at, records, "known as soon as the records begin");
+                match c.token {
+                    crate::CursorToken::NextRecordsUrl(url) => offered.push(url),
+                    other => panic!("not a nextRecordsUrl: {other:?}"),
+                }
+            }
+        }
+        offered.sort();
+        assert_eq!(
+            offered,
+            [
+                " /services/data/v62.0/query/01gX-2 ",
+                "/services/data/v63.0/query/01gRO0000016PIAYA2-500",
+                "/services/data/v63.0/query/01gRO0000016PIAYA2-500",
+            ]
+        );
+    }
+
     #[test]
     fn done_wins_over_a_stray_next_records_url() {
         let page =

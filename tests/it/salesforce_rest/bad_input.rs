@@ -13,7 +13,12 @@ fn client_for(uri: &str) -> Client {
         .access_token(TOKEN)
         .build()
         .unwrap();
-    Client::builder(rest).retry(RetryPolicy::none()).build()
+    // No prefetch: a page cut after its `nextRecordsUrl` would have the next
+    // page requested from its head.
+    Client::builder(rest)
+        .retry(RetryPolicy::none())
+        .prefetch(false)
+        .build()
 }
 
 /// The error the first page of a query gets when the server answers `canned`.

@@ -321,12 +321,10 @@ fn malformed_headers_and_records_do_not_panic() {
     assert!(matches!(e, Error::Protocol { .. }), "{e}");
 }
 
-/// Only the page's own `queryLocator` is offered to the lookahead, as soon as
-/// its records begin; a child subquery's locator (here, children not done)
-/// pages the children and is never offered.
-#[tokio::test]
-async fn only_the_pages_own_locator_is_offered_early() {
-    let body = String::from_utf8(CHILDREN.to_vec())
+/// [`CHILDREN`] with both the page and its child subquery not done: the page's
+/// locator `01gOUTER-2`, the children's `01gCHILD-2`.
+fn children_not_done() -> String {
+    String::from_utf8(CHILDREN.to_vec())
         .unwrap()
         .replacen(
             "<done>true</done>\n  <queryLocator xsi:nil=\"true\"/>",
@@ -337,7 +335,49 @@ async fn only_the_pages_own_locator_is_offered_early() {
             "<done>true</done>\n    <queryLocator xsi:nil=\"true\"/>",
             "<done>false</done>\n    <queryLocator>01gCHILD-2</queryLocator>",
             1,
+        )
+}
+
+/// The head of a query body offers the locator the full parse offers,
+/// wherever the body is cut: nothing before the locator's end tag and the
+/// first record have arrived, never a locator cut short, never a child
+/// subquery's.
+#[test]
+fn the_head_offers_what_the_full_parse_offers_at_every_cut() {
+    let children = children_not_done();
+    let cases: [(&[u8], QueryOp, Option<&str>); 6] = [
+        (FIRST_PAGE, QueryOp::Query, Some("01gD0000001vELkIAM-3")),
+        (children.as_bytes(), QueryOp::Query, Some("01gOUTER-2")),
+        (LAST_PAGE, QueryOp::QueryMore, None),
+        (RELATIONSHIPS, QueryOp::QueryAll, None),
+        (FAULT_LOCATOR, QueryOp::QueryMore, None),
+        (HTML_PAGE, QueryOp::Query, None),
+    ];
+    for (body, op, want) in cases {
+        let (offer, known_at) = crate::lookahead::check_every_prefix(
+            body,
+            |head| DIALECT.query_head(head, op),
+            || parse_query(body, op),
         );
+        assert_eq!(offer.as_ref().and_then(crate::Cursor::locator), want);
+        if want.is_some() {
+            let text = String::from_utf8_lossy(body);
+            let records = text.find("<records").unwrap();
+            let first_record_ends = text.find("</records>").unwrap();
+            assert!(
+                known_at > records && known_at < first_record_ends,
+                "known after {known_at} bytes"
+            );
+        }
+    }
+}
+
+/// Only the page's own `queryLocator` is offered to the lookahead, as soon as
+/// its records begin; a child subquery's locator (here, children not done)
+/// pages the children and is never offered.
+#[tokio::test]
+async fn only_the_pages_own_locator_is_offered_early() {
+    let body = children_not_done();
     assert!(body.contains("01gOUTER-2") && body.contains("01gCHILD-2"));
     let (tx, mut rx) = crate::lookahead::channel();
     let offer = crate::lookahead::Offer::new(tx, chrono::DateTime::UNIX_EPOCH, None);

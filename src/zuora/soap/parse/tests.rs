@@ -219,3 +219,43 @@ fn done_false_without_a_locator_is_a_protocol_error() {
     let e = parse_query(body, QueryOp::Query).unwrap_err();
     assert!(e.to_string().contains("no queryLocator"), "{e}");
 }
+
+/// The head of a `query` / `queryMore` body offers the locator the full parse
+/// offers, wherever the body is cut: nothing before the locator's end tag and
+/// the first record have arrived, never a locator cut short.
+#[test]
+fn the_head_offers_what_the_full_parse_offers_at_every_cut() {
+    let escaped = String::from_utf8_lossy(FIRST_PAGE).replacen(
+        "4028e69923eaaa2a0124069b5c887849-3",
+        " 4028e699&amp;23&#x65;aa-3 ",
+        1,
+    );
+    let cases: [(&[u8], QueryOp, Option<&str>); 5] = [
+        (
+            FIRST_PAGE,
+            QueryOp::Query,
+            Some("4028e69923eaaa2a0124069b5c887849-3"),
+        ),
+        (escaped.as_bytes(), QueryOp::Query, Some("4028e699&23eaa-3")),
+        (LAST_PAGE, QueryOp::QueryMore, None),
+        (FAULT_LOCATOR, QueryOp::QueryMore, None),
+        (HTML_PAGE, QueryOp::Query, None),
+    ];
+    for (body, op, want) in cases {
+        let (offer, known_at) = crate::lookahead::check_every_prefix(
+            body,
+            |head| DIALECT.query_head(head, op),
+            || parse_query(body, op),
+        );
+        assert_eq!(offer.as_ref().and_then(crate::Cursor::locator), want);
+        if want.is_some() {
+            let text = String::from_utf8_lossy(body);
+            let records = text.find("<ns1:records").unwrap();
+            let first_record_ends = text.find("</ns1:records>").unwrap();
+            assert!(
+                known_at > records && known_at < first_record_ends,
+                "known after {known_at} bytes"
+            );
+        }
+    }
+}
