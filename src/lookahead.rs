@@ -17,7 +17,8 @@
 //! is still arriving (a head scan over the prefix received so far, run by the
 //! same parser as the full read and stopped where the records begin, so it
 //! makes exactly the offer the full read makes, never one from a cut value).
-//! The pager starts the offered page at once, in the task that offers it, and
+//! Zuora REST writes its `queryLocator` after the records, so it offers it
+//! from the end of the body before parsing the records. The pager starts the offered page at once, in the task that offers it, and
 //! a large page is then parsed in a way that lets that request go out
 //! without waiting behind the parse.
 //!

@@ -1,9 +1,10 @@
 //! A recording proxy in front of the mock: the first time it sees a request
 //! (method, path, query and body) it forwards it to the mock and keeps the
 //! answer; after that it replays the answer from memory, after the injected
-//! latency (kept to within a fraction of a millisecond: see `wait`). It takes the mock's own page-building cost out of the end-to-end
-//! figures, so they measure the client (the services themselves answer in the
-//! injected latency, not in "latency + our mock's CPU time").
+//! latency (kept to within a fraction of a millisecond: see `wait`). It takes
+//! the mock's own page-building cost out of the end-to-end figures, so they
+//! measure the client (the services themselves answer in the injected
+//! latency, not in "latency + our mock's CPU time").
 
 #![allow(dead_code)]
 

@@ -42,10 +42,13 @@ fn with_oauth(mock: &MockServer, clock: &ManualClock) -> ZuoraRest {
         .unwrap()
 }
 
+/// A client for tests that count requests: prefetch off, so each request is
+/// one the test asked for (lookahead is tested in `lookahead.rs`).
 fn client(source: ZuoraRest, clock: &ManualClock) -> Client {
     Client::builder(source)
         .clock(clock.clone())
         .retry(RetryPolicy::none())
+        .prefetch(false)
         .build()
 }
 
