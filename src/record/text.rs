@@ -20,6 +20,14 @@ impl Text {
         Text(CompactString::new(s))
     }
 
+    /// Text equal to `s`, in a heap buffer even when short: for a parser
+    /// whose records are mostly read into typed structs, where the buffer
+    /// then moves into a `String` instead of being copied out of the inline
+    /// form.
+    pub(crate) fn boxed(s: String) -> Self {
+        Text(CompactString::from_string_buffer(s))
+    }
+
     /// The text as a `&str`.
     pub fn as_str(&self) -> &str {
         self.0.as_str()

@@ -203,7 +203,7 @@ impl SoapCaller {
         let head = lookahead::head_hook(move |b| dialect.query_head(b, op));
         let body = call.envelope(calls, &session.token);
         let resp = post_with_head(&self.http, &url, body, head).await?;
-        lookahead::parse_aside(resp.body.len(), || read(&resp, op))
+        read(&resp, op)
     }
 }
 

@@ -139,7 +139,7 @@ impl SalesforceRest {
                 // The next page's cursor is offered from the body's start.
                 let head = crate::lookahead::head_hook(wire::scan_head);
                 let resp = self.inner.http.execute_with_head(req, head).await?;
-                crate::lookahead::parse_aside(resp.body.len(), || self.page_from(&resp))
+                self.page_from(&resp)
             })
             .await
     }
