@@ -110,3 +110,32 @@ pub(crate) fn truncation_errors(
         })
         .collect()
 }
+
+/// A SOAP head scan checked against the full parse at every cut of each body
+/// (see [`check_every_prefix`](crate::lookahead::check_every_prefix)): it
+/// offers the locator `want`, and, when there is one, learns it after the
+/// first `records_tag` starts and before that record ends.
+pub(crate) fn assert_head_scans(
+    dialect: &super::dialect::Dialect,
+    parse: fn(&[u8], super::dialect::QueryOp) -> Result<Reply<Page>>,
+    records_tag: &str,
+    cases: &[(&[u8], super::dialect::QueryOp, Option<&str>)],
+) {
+    for &(body, op, want) in cases {
+        let (offer, known_at) = crate::lookahead::check_every_prefix(
+            body,
+            |head| dialect.query_head(head, op),
+            || parse(body, op),
+        );
+        assert_eq!(offer.as_ref().and_then(crate::Cursor::locator), want);
+        if want.is_some() {
+            let text = String::from_utf8_lossy(body);
+            let records = text.find(&format!("<{records_tag}")).unwrap();
+            let first_record_ends = text.find(&format!("</{records_tag}>")).unwrap();
+            assert!(
+                known_at > records && known_at < first_record_ends,
+                "known after {known_at} bytes"
+            );
+        }
+    }
+}

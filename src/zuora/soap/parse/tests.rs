@@ -241,21 +241,5 @@ fn the_head_offers_what_the_full_parse_offers_at_every_cut() {
         (FAULT_LOCATOR, QueryOp::QueryMore, None),
         (HTML_PAGE, QueryOp::Query, None),
     ];
-    for (body, op, want) in cases {
-        let (offer, known_at) = crate::lookahead::check_every_prefix(
-            body,
-            |head| DIALECT.query_head(head, op),
-            || parse_query(body, op),
-        );
-        assert_eq!(offer.as_ref().and_then(crate::Cursor::locator), want);
-        if want.is_some() {
-            let text = String::from_utf8_lossy(body);
-            let records = text.find("<ns1:records").unwrap();
-            let first_record_ends = text.find("</ns1:records>").unwrap();
-            assert!(
-                known_at > records && known_at < first_record_ends,
-                "known after {known_at} bytes"
-            );
-        }
-    }
+    crate::xml::testing::assert_head_scans(&DIALECT, parse_query, "ns1:records", &cases);
 }
