@@ -22,7 +22,7 @@
 pub(crate) mod parse;
 mod wire;
 
-use self::parse::{Action, ParsedPage, object_type_of, parse_response};
+use self::parse::{Action, ParsedPage, object_type_of, offer_tail, parse_response};
 use self::wire::{Conf, QueryMoreRequest, QueryRequest};
 use crate::auth::{RestCredentials, Session, SessionManager, bearer_header};
 use crate::source::BoxFuture;
@@ -113,6 +113,12 @@ impl ZuoraRest {
             req = req.header(WSDL_VERSION_HEADER, v);
         }
         let resp = inner.http.execute(req).await?;
+        if offer_tail(&resp) {
+            // The offer spawned the next page's fetch onto this worker's
+            // next-task slot, which other workers cannot steal: let it send its
+            // request before this page's records are parsed, not after.
+            tokio::task::yield_now().await;
+        }
         parse_response(&resp, action, object)
     }
 

@@ -63,20 +63,29 @@ pub(crate) fn parse_response(
         return Err(error_from_response(resp, action));
     }
     require_json(resp)?;
-    offer_tail_locator(&resp.body);
     parse_page(&resp.body, object_type)
 }
 
 /// How far from the end of a body [`tail_locator`] looks.
 const TAIL: usize = 512;
 
-/// Offers the next page's cursor before the records are parsed, so that page's
+/// Offers the next page's cursor from a successful JSON `resp` before its
+/// records are parsed (call [`parse_response`] after it), so that page's
 /// request overlaps this page's parsing. Zuora writes `queryLocator` after the
-/// records, near the end of the body, so it is looked for there.
-fn offer_tail_locator(body: &[u8]) {
+/// records, near the end of the body, so it is looked for there. True when it
+/// offered one.
+pub(crate) fn offer_tail(resp: &HttpResponse) -> bool {
+    if !(200..300).contains(&resp.status) || require_json(resp).is_err() {
+        return false;
+    }
+    let mut offered = false;
     crate::lookahead::offer_next(|| {
-        tail_locator(body).map(|l| Cursor::new(KIND, CursorToken::Locator(l.to_owned())))
+        let cursor =
+            tail_locator(&resp.body).map(|l| Cursor::new(KIND, CursorToken::Locator(l.to_owned())));
+        offered = cursor.is_some();
+        cursor
     });
+    offered
 }
 
 /// The `queryLocator` string near the end of `body`, read without parsing the
@@ -296,21 +305,25 @@ mod tests {
         assert_eq!(tail_locator(&far), None);
     }
 
-    /// A 200 page offers its locator before its records are parsed, and the
-    /// offer is the cursor the page itself returns; an error page offers none.
+    /// A 200 page offers its locator from its tail, and the offer is the
+    /// cursor the page itself returns; an error page offers none.
     #[tokio::test]
-    async fn a_page_offers_its_locator_before_parsing() {
+    async fn a_page_offers_the_locator_it_returns() {
         let offered = |status: u16, body: &'static str| async move {
             let (tx, mut rx) = crate::lookahead::channel();
             let offer = crate::lookahead::Offer::new(tx, chrono::DateTime::UNIX_EPOCH, None);
-            let parsed = crate::lookahead::scope(Some(offer), async {
-                parse_response(&resp(status, JSON, body), Action::QueryMore, None)
-            })
-            .await;
+            let resp = resp(status, JSON, body);
+            let told = crate::lookahead::scope(Some(offer), async { offer_tail(&resp) }).await;
+            let parsed = parse_response(&resp, Action::QueryMore, None);
             let mut cursors = Vec::new();
             while let Ok(c) = rx.try_recv() {
                 cursors.push(c.locator().map(str::to_owned));
             }
+            assert_eq!(
+                told,
+                !cursors.is_empty(),
+                "offer_tail says whether it offered"
+            );
             (parsed.ok().and_then(|p| p.query_locator), cursors)
         };
         let (page, offers) = offered(
