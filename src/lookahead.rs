@@ -19,9 +19,11 @@
 //! makes exactly the offer the full read makes, never one from a cut value).
 //! Zuora REST writes its `queryLocator` after the records, so it offers it
 //! from the end of the body before parsing the records. The pager starts the
-//! offered page at once, in the task that offers it, and the transport yields
-//! once after the head has been seen so that request goes out before the rest
-//! of the body is read and parsed. (Parsing large pages with
+//! offered page at once, in the task that offers it, and that task then yields
+//! once (the transport after the head, Zuora REST after its tail offer, Bulk
+//! after its header offer) so the request goes out before the rest of the body
+//! is read and parsed: a task spawned from a worker waits in that worker's
+//! next-task slot, which other workers cannot steal. (Parsing large pages with
 //! `block_in_place` was tried: it gained a little at 20 ms of latency but lost
 //! at 0 ms and raised peak memory by a third, one allocator arena per extra
 //! thread, so it is not done.)

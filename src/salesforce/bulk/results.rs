@@ -105,7 +105,10 @@ async fn fetch_set_as(
         }
         None => None,
     };
-    if offer && let Some(Some(locator)) = &next {
+    if offer
+        && let Some(Some(locator)) = &next
+        && crate::lookahead::listening()
+    {
         crate::lookahead::offer_next(|| {
             Some(super::SalesforceBulk::cursor(
                 &job.id,
@@ -113,6 +116,10 @@ async fn fetch_set_as(
                 None,
             ))
         });
+        // The offer spawned the next set's fetch onto this worker's next-task
+        // slot, which other workers cannot steal: let it send its request
+        // before this set's body is pumped to the parser.
+        tokio::task::yield_now().await;
     }
     let rows = super::rows::parse_response(
         &api.http,
