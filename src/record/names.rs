@@ -91,3 +91,20 @@ pub(crate) fn object_type(s: &str) -> Arc<str> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::object_type;
+    use std::sync::Arc;
+
+    #[test]
+    fn object_types_are_shared_and_switching_types_reads_right() {
+        let a = object_type("Account");
+        let b = object_type("Account");
+        assert!(Arc::ptr_eq(&a, &b), "the repeated type is one allocation");
+        assert_eq!(&*object_type("Contact"), "Contact");
+        let c = object_type("Account");
+        assert_eq!(&*c, "Account");
+        assert!(Arc::ptr_eq(&a, &c), "back to a cached type");
+    }
+}
