@@ -127,7 +127,7 @@ impl<'de> Source<'de> for &'de Value {
     fn open(self) -> Node<'de, Self> {
         match self {
             Value::Text(s) => Node::Text(s.as_str()),
-            Value::Record(r) => Node::Record(&**r),
+            Value::Record(r) => Node::Record(r),
             Value::List(items) => Node::List(items.iter()),
             other => Node::Scalar(other),
         }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 impl<'de> Deserialize<'de> for Record {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match d.deserialize_map(ValueVisitor(0))? {
-            Value::Record(r) => Ok(*r),
+            Value::Record(r) => Ok(r),
             _ => Err(de::Error::custom("a record must be an object")),
         }
     }
@@ -138,7 +138,7 @@ fn into_list_if_subquery(record: Record) -> Value {
         && record.get("totalSize").is_some()
         && matches!(record.get("records"), Some(Value::List(_)));
     if !is_subquery {
-        return Value::Record(Box::new(record));
+        return Value::Record(record);
     }
     let mut fields = record.fields;
     match fields.iter().position(|(k, _)| &**k == "records") {

@@ -20,6 +20,7 @@ pub use text::Text;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+use thin_vec::ThinVec;
 
 /// One field value.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -36,8 +37,9 @@ pub enum Value {
     /// Text: every SOAP and CSV value, and JSON strings (inline, without a
     /// heap allocation, up to 24 bytes).
     Text(Text),
-    /// A nested record: a relationship (`Account.Name`).
-    Record(Box<Record>),
+    /// A nested record: a relationship (`Account.Name`). Held unboxed:
+    /// a relationship costs one allocation (its fields), not two.
+    Record(Record),
     /// A list: a child subquery's records, or a JSON array.
     List(Vec<Value>),
 }
@@ -115,7 +117,7 @@ impl From<bool> for Value {
 
 impl From<Record> for Value {
     fn from(r: Record) -> Self {
-        Value::Record(Box::new(r))
+        Value::Record(r)
     }
 }
 
@@ -129,8 +131,10 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// names it (`xsi:type="ns2:Account"`, `attributes.type`, `sf:type`).
 #[derive(Clone, PartialEq, Default)]
 pub struct Record {
+    /// One pointer wide (length and capacity live in the allocation), so a
+    /// `Record` is 24 bytes and [`Value`] stays 32 with records unboxed.
+    fields: ThinVec<(Arc<str>, Value)>,
     object_type: Option<Arc<str>>,
-    fields: Vec<(Arc<str>, Value)>,
 }
 
 impl Record {
@@ -143,7 +147,7 @@ impl Record {
     pub fn with_capacity(n: usize) -> Self {
         Record {
             object_type: None,
-            fields: Vec::with_capacity(n),
+            fields: ThinVec::with_capacity(n),
         }
     }
 
@@ -155,7 +159,7 @@ impl Record {
     /// Sets the object type (shared between the records of a thread, like
     /// field names).
     pub fn set_object_type(&mut self, t: impl AsRef<str>) {
-        self.object_type = Some(names::shared(t.as_ref()));
+        self.object_type = Some(names::object_type(t.as_ref()));
     }
 
     /// Builder-style [`Record::set_object_type`].
@@ -205,12 +209,32 @@ impl Record {
         true
     }
 
-    /// Appends a field the caller knows is not present yet (a parser whose
-    /// columns are distinct), skipping [`Record::push`]'s duplicate check.
-    pub(crate) fn push_new(&mut self, name: Arc<str>, value: Value) -> bool {
-        debug_assert!(self.get(&name).is_none(), "{name} pushed twice");
-        self.fields.push((name, value));
-        true
+    /// A record with a null field for each of `names`, which the caller knows
+    /// are distinct (a parser that checked its columns once), in one
+    /// allocation of the exact size, to fill in through [`Record::values_mut`]
+    /// (in place: cheaper than pushing field by field).
+    pub(crate) fn with_fields(
+        object_type: Option<Arc<str>>,
+        names: impl IntoIterator<Item = Arc<str>>,
+    ) -> Record {
+        let record = Record {
+            fields: names.into_iter().map(|k| (k, Value::Null)).collect(),
+            object_type,
+        };
+        debug_assert!(
+            record
+                .fields
+                .iter()
+                .enumerate()
+                .all(|(i, (k, _))| record.fields[..i].iter().all(|(p, _)| p != k)),
+            "repeated field names: {record:?}"
+        );
+        record
+    }
+
+    /// The field values in wire order, to fill in.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> + '_ {
+        self.fields.iter_mut().map(|(_, v)| v)
     }
 
     /// Builder-style [`Record::push`].
@@ -229,7 +253,7 @@ impl Record {
                     Some(i) => i,
                     None => {
                         self.fields
-                            .push((head.into(), Value::Record(Box::default())));
+                            .push((head.into(), Value::Record(Record::default())));
                         self.fields.len() - 1
                     }
                 };
@@ -238,7 +262,7 @@ impl Record {
                     slot @ Value::Null => {
                         let mut inner = Record::new();
                         let pushed = inner.push_path(rest, value);
-                        *slot = Value::Record(Box::new(inner));
+                        *slot = Value::Record(inner);
                         pushed
                     }
                     _ => false,
@@ -268,7 +292,7 @@ impl Record {
                     slot @ Value::Null => {
                         let mut inner = Record::with_capacity(NESTED_CAPACITY);
                         let pushed = inner.push_shared_path(rest, value);
-                        *slot = Value::Record(Box::new(inner));
+                        *slot = Value::Record(inner);
                         pushed
                     }
                     _ => false,
@@ -359,6 +383,37 @@ fn same_name(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_stays_32_bytes_with_records_unboxed() {
+        assert_eq!(std::mem::size_of::<Record>(), 24);
+        assert!(std::mem::size_of::<Value>() <= 32);
+    }
+
+    #[test]
+    fn nested_records_read_write_and_compare_as_before() {
+        let inner = Record::new()
+            .with_object_type("Account")
+            .with("Name", "Acme");
+        let mut r = Record::new().with("Id", "1").with("Account", inner.clone());
+        assert_eq!(r.get("Account").and_then(Value::as_record), Some(&inner));
+        assert_eq!(
+            r.get_path("Account.Name").and_then(Value::as_str),
+            Some("Acme")
+        );
+        // First value wins inside the nested record too.
+        assert!(!r.push_path("Account.Name", "Other".into()));
+        assert!(r.push_path("Account.Id", "001".into()));
+        assert_eq!(
+            format!("{r:?}"),
+            r#"{"Id": Text("1"), "Account": Record({"@type": "Account", "Name": Text("Acme"), "Id": Text("001")})}"#
+        );
+        // A null relationship slot becomes a record on a dotted push.
+        let mut r = Record::new().with("Owner", Value::Null);
+        assert!(r.push_path("Owner.Name", "Ann".into()));
+        assert_eq!(r.get_path("Owner.Name"), Some(&Value::from("Ann")));
+        assert_eq!(r.clone(), r);
+    }
 
     #[test]
     fn first_value_wins_on_repeated_field() {

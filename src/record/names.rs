@@ -24,6 +24,7 @@ thread_local! {
         RefCell::new(Cache { names: Vec::new(), next: 0 })
     };
     static LENGTHS: Cell<[u8; DEPTHS]> = const { Cell::new([DEFAULT_CAPACITY; DEPTHS]) };
+    static LAST_TYPE: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
 }
 
 /// The shared name equal to `s`, or `None` for a dotted path (never cached).
@@ -71,4 +72,39 @@ pub(crate) fn record_len(depth: usize, len: usize) {
 /// The shared name equal to `s`, dotted or not.
 pub(crate) fn shared(s: &str) -> Arc<str> {
     intern(s).unwrap_or_else(|| Arc::from(s))
+}
+
+/// The shared object type name equal to `s`: the last one asked for is tried
+/// first (a page's records are mostly of one type), then the name cache.
+pub(crate) fn object_type(s: &str) -> Arc<str> {
+    LAST_TYPE.with(|last| {
+        let Ok(mut last) = last.try_borrow_mut() else {
+            return shared(s);
+        };
+        match &*last {
+            Some(t) if **t == *s => t.clone(),
+            _ => {
+                let t = shared(s);
+                *last = Some(t.clone());
+                t
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::object_type;
+    use std::sync::Arc;
+
+    #[test]
+    fn object_types_are_shared_and_switching_types_reads_right() {
+        let a = object_type("Account");
+        let b = object_type("Account");
+        assert!(Arc::ptr_eq(&a, &b), "the repeated type is one allocation");
+        assert_eq!(&*object_type("Contact"), "Contact");
+        let c = object_type("Account");
+        assert_eq!(&*c, "Account");
+        assert!(Arc::ptr_eq(&a, &c), "back to a cached type");
+    }
 }

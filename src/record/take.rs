@@ -35,7 +35,7 @@ impl<'de> Source<'de> for &'de mut Value {
     fn open(self) -> Node<'de, Self> {
         match self {
             Value::Text(s) => Node::Text(s),
-            Value::Record(r) => Node::Record(&mut **r),
+            Value::Record(r) => Node::Record(r),
             Value::List(items) => Node::List(items.iter_mut()),
             other => Node::Scalar(other),
         }

@@ -55,12 +55,14 @@ pub(crate) fn parse(reader: impl Read, delimiter: u8, object: Option<&str>) -> R
             "results CSV has an empty column name in its header",
         ));
     }
-    let columns = Column::all(&header);
+    let plan = Plan::new(&header);
+    // One shared name for the object type of every record.
+    let object: Option<Arc<str>> = object.map(Arc::from);
     let mut records = Vec::new();
     let mut row = csv::ByteRecord::new();
     loop {
         match rdr.read_byte_record(&mut row) {
-            Ok(true) => records.push(to_record(&columns, &row, object)?),
+            Ok(true) => records.push(to_record(&plan, &header, &row, object.as_ref())?),
             Ok(false) => break,
             Err(e) => return Err(csv_error(&e)),
         }
@@ -195,87 +197,144 @@ fn header_cell(i: usize, cell: &[u8]) -> Result<String> {
         .map_err(|_| Error::protocol(KIND, "results CSV header is not valid UTF-8"))
 }
 
-/// A header column, its name (or dotted path) shared by every row's record.
-enum Column {
-    /// A plain field; `unique` when no other column has its name or uses it
-    /// as a path's head, so a row's value goes in without a duplicate check.
-    Field(Arc<str>, bool),
-    Path(String, Vec<Arc<str>>),
+/// How each row becomes a record, worked out once from the header.
+enum Plan {
+    /// Every column is a distinct field or path, none under another's name:
+    /// each record is built slot by slot, every level in one allocation of
+    /// its exact size, without duplicate checks.
+    Tree(Vec<Slot>),
+    /// Repeated or overlapping names (`Id` twice; `Owner` and `Owner.Name`),
+    /// where the first value wins, and a dotted column under a plain one
+    /// nests only when the plain cell is empty: cell by cell, each column's
+    /// path split into names shared by every row.
+    Cells(Vec<Vec<Arc<str>>>),
 }
 
-impl Column {
-    fn new(name: &str) -> Self {
-        if name.contains('.') {
-            Column::Path(name.to_owned(), name.split('.').map(Arc::from).collect())
-        } else {
-            Column::Field(Arc::from(name), false)
-        }
-    }
+/// One field of the record a row becomes.
+enum Slot {
+    /// The cell in column `.0`, as field `.1`.
+    Cell(usize, Arc<str>),
+    /// A nested record (a relationship): the columns under one head, such as
+    /// `Account.Name` and `Account.Owner.Email` under `Account`.
+    Nested(Arc<str>, Vec<Slot>),
+}
 
-    /// The header's columns, the unique plain fields marked.
-    fn all(header: &[String]) -> Vec<Column> {
-        let head = |h: &str| h.split('.').next().unwrap_or_default().to_owned();
-        let heads: Vec<String> = header.iter().map(|h| head(h)).collect();
-        let mut columns: Vec<Column> = header.iter().map(|h| Column::new(h)).collect();
-        for (i, c) in columns.iter_mut().enumerate() {
-            if let Column::Field(name, unique) = c {
-                *unique = heads
-                    .iter()
-                    .enumerate()
-                    .all(|(j, h)| j == i || h.as_str() != &**name);
-            }
-        }
-        columns
-    }
-
-    fn name(&self) -> &str {
+impl Slot {
+    fn name(&self) -> &Arc<str> {
         match self {
-            Column::Field(n, _) => n,
-            Column::Path(p, _) => p,
+            Slot::Cell(_, name) | Slot::Nested(name, _) => name,
         }
     }
 }
 
-fn to_record(columns: &[Column], row: &csv::ByteRecord, object: Option<&str>) -> Result<Record> {
-    let mut record = Record::with_capacity(columns.len());
-    if let Some(o) = object {
-        record.set_object_type(o);
+impl Plan {
+    fn new(header: &[String]) -> Plan {
+        let paths: Vec<Vec<Arc<str>>> = header
+            .iter()
+            .map(|h| h.split('.').map(Arc::from).collect())
+            .collect();
+        let mut slots = Vec::new();
+        let mut distinct = true;
+        for (i, path) in paths.iter().enumerate() {
+            distinct = distinct && add_slot(&mut slots, path, i);
+        }
+        if distinct {
+            Plan::Tree(slots)
+        } else {
+            Plan::Cells(paths)
+        }
     }
+}
+
+/// Adds column `column` at `path` under `slots`; false when the path repeats
+/// another column's or runs into it (a plain field and a path under it).
+fn add_slot(slots: &mut Vec<Slot>, path: &[Arc<str>], column: usize) -> bool {
+    let Some((name, rest)) = path.split_first() else {
+        return false;
+    };
+    match (slots.iter_mut().find(|s| s.name() == name), rest) {
+        (None, []) => {
+            slots.push(Slot::Cell(column, name.clone()));
+            true
+        }
+        (None, rest) => {
+            let mut inner = Vec::new();
+            let added = add_slot(&mut inner, rest, column);
+            slots.push(Slot::Nested(name.clone(), inner));
+            added
+        }
+        (Some(Slot::Nested(_, inner)), rest @ [_, ..]) => add_slot(inner, rest, column),
+        (Some(_), _) => false,
+    }
+}
+
+/// A record of `slots`, each cell's value from `cell`.
+fn build(
+    slots: &[Slot],
+    object: Option<Arc<str>>,
+    cell: &mut impl FnMut(usize) -> Value,
+) -> Record {
+    let mut record = Record::with_fields(object, slots.iter().map(Slot::name).cloned());
+    for (slot, value) in slots.iter().zip(record.values_mut()) {
+        *value = match slot {
+            Slot::Cell(i, _) => cell(*i),
+            Slot::Nested(_, inner) => Value::Record(build(inner, None, cell)),
+        };
+    }
+    record
+}
+
+fn to_record(
+    plan: &Plan,
+    header: &[String],
+    row: &csv::ByteRecord,
+    object: Option<&Arc<str>>,
+) -> Result<Record> {
     // UTF-8 is checked once for the whole row; each cell is then a slice
     // of it on character boundaries (as csv's `StringRecord` does).
-    let line = || row.position().map_or(0, |p| p.line());
-    let text = std::str::from_utf8(row.as_slice()).ok();
-    for (i, column) in columns.iter().enumerate() {
-        let range = row.range(i).unwrap_or_default();
-        let value = if range.is_empty() {
-            Value::Null
-        } else {
-            let cell = match text {
-                Some(t) => t.get(range),
-                // Some cell is not UTF-8: find out which.
-                None => row.get(i).and_then(|c| std::str::from_utf8(c).ok()),
-            };
-            match cell {
-                Some(s) => Value::Text(s.into()),
-                None => {
-                    return Err(Error::protocol(
-                        KIND,
-                        format!(
-                            "results CSV cell {} on line {} is not valid UTF-8",
-                            column.name(),
-                            line()
-                        ),
-                    ));
-                }
+    let Ok(text) = std::str::from_utf8(row.as_slice()) else {
+        return Err(invalid_cell(header, row));
+    };
+    let mut split_char = false;
+    let mut cell = |i: usize| match row.range(i) {
+        Some(range) if !range.is_empty() => text.get(range).map_or_else(
+            || {
+                // A character split between two cells.
+                split_char = true;
+                Value::Null
+            },
+            |s| Value::Text(s.into()),
+        ),
+        _ => Value::Null,
+    };
+    let record = match plan {
+        Plan::Tree(slots) => build(slots, object.cloned(), &mut cell),
+        Plan::Cells(paths) => {
+            let mut record = Record::with_fields(object.cloned(), []);
+            for (i, path) in paths.iter().enumerate() {
+                record.push_shared_path(path, cell(i));
             }
-        };
-        match column {
-            Column::Field(name, true) => record.push_new(name.clone(), value),
-            Column::Field(name, false) => record.push(name.clone(), value),
-            Column::Path(_, path) => record.push_shared_path(path, value),
-        };
+            record
+        }
+    };
+    if split_char {
+        return Err(invalid_cell(header, row));
     }
     Ok(record)
+}
+
+/// The error for a row with a cell that is not UTF-8, naming the first such.
+fn invalid_cell(header: &[String], row: &csv::ByteRecord) -> Error {
+    let column = row
+        .iter()
+        .position(|c| std::str::from_utf8(c).is_err())
+        .and_then(|i| header.get(i))
+        .map_or("?", String::as_str);
+    let line = row.position().map_or(0, |p| p.line());
+    Error::protocol(
+        KIND,
+        format!("results CSV cell {column} on line {line} is not valid UTF-8"),
+    )
 }
 
 fn csv_error(e: &csv::Error) -> Error {
@@ -351,6 +410,79 @@ mod tests {
             r.records[0].field_names().collect::<Vec<_>>(),
             ["Id", "Account"]
         );
+    }
+
+    #[test]
+    fn several_dotted_columns_under_one_head_share_one_nested_record() {
+        let r = rows(
+            "Account.Name,Id,Account.Owner.Email,Account.Id,Account.Owner.Name\n\
+             Acme,1,a@b.c,001,Ann\n\
+             ,2,,,\n",
+        )
+        .unwrap();
+        let first = &r.records[0];
+        assert_eq!(first.object_type(), Some("Contact"));
+        assert_eq!(first.field_names().collect::<Vec<_>>(), ["Account", "Id"]);
+        let account = first.get("Account").and_then(Value::as_record).unwrap();
+        assert_eq!(
+            account.field_names().collect::<Vec<_>>(),
+            ["Name", "Owner", "Id"]
+        );
+        assert_eq!(account.object_type(), None);
+        assert_eq!(first.get_path("Account.Id"), Some(&Value::from("001")));
+        assert_eq!(
+            first.get_path("Account.Owner.Email"),
+            Some(&Value::from("a@b.c"))
+        );
+        assert_eq!(
+            first.get_path("Account.Owner.Name"),
+            Some(&Value::from("Ann"))
+        );
+        // Empty cells keep the shape, with nulls.
+        let second = &r.records[1];
+        assert_eq!(second.get_path("Account.Owner.Email"), Some(&Value::Null));
+        assert_eq!(second.get_path("Account.Name"), Some(&Value::Null));
+        assert_eq!(second.get("Id"), Some(&Value::from("2")));
+    }
+
+    #[test]
+    fn repeated_and_overlapping_columns_read_as_pushing_cell_by_cell_would() {
+        // The expected records: each cell pushed in column order, first value wins.
+        let by_cells = |header: &str, row: &[&str]| {
+            let mut r = Record::new().with_object_type("Contact");
+            for (path, cell) in header.split(',').zip(row) {
+                let v = if cell.is_empty() {
+                    Value::Null
+                } else {
+                    Value::from(*cell)
+                };
+                r.push_path(path, v);
+            }
+            r
+        };
+        for (header, row) in [
+            ("Id,Name,Id", ["1", "a", "2"]),
+            ("A.x,Id,A.x", ["1", "2", "3"]),
+            ("Owner.Name,Id,Owner", ["o", "1", "x"]),
+            // A plain column first: the dotted one nests only under an empty cell.
+            ("Owner,Owner.Name,Id", ["x", "o", "1"]),
+            ("Owner,Owner.Name,Id", ["", "o", "1"]),
+            ("A.b,A.b.c,Id", ["", "c", "1"]),
+            ("A.b.c,A.b,Id", ["c", "b", "1"]),
+        ] {
+            let body = format!("{header}\n{}\n", row.join(","));
+            let parsed = rows(&body).unwrap();
+            assert_eq!(parsed.records, [by_cells(header, &row)], "{body}");
+        }
+    }
+
+    #[test]
+    fn a_character_split_between_two_cells_is_not_valid_utf8() {
+        // The row as a whole is valid UTF-8 (`é` is C3 A9), each cell is not.
+        let e = parse(&b"Id,Name\n\xc3,\xa9\n"[..], b',', None).unwrap_err();
+        assert!(e.to_string().contains("cell Id on line 2"), "{e}");
+        let e = parse(&b"Id,Name\n1,a\xff\n"[..], b',', None).unwrap_err();
+        assert!(e.to_string().contains("cell Name on line 2"), "{e}");
     }
 
     #[test]
