@@ -91,6 +91,27 @@ pub(crate) struct XmlReader<'i> {
     depth: usize,
     text: String,
     scopes: Scopes,
+    memo: AttrMemo,
+}
+
+/// The attributes of the last start tag read in full, and what they amounted
+/// to: the bindings they declared (still in [`Scopes`]' storage, right after
+/// the `base` bindings in scope then), `xsi:nil` and `xsi:type`.
+///
+/// Sound to replay on a tag with the same attributes while [`Scopes::epoch`]
+/// is unchanged and `base` bindings are in scope: no binding has been written
+/// since, so the scope the attributes were read in, and the bindings they
+/// declared, are still there as they were.
+#[derive(Default)]
+struct AttrMemo {
+    valid: bool,
+    raw: String,
+    base: usize,
+    bound: usize,
+    epoch: u64,
+    nil: bool,
+    /// The namespace, and where the local name lies in `raw`.
+    xsi_type: Option<(NsId, std::ops::Range<usize>)>,
 }
 
 impl<'i> XmlReader<'i> {
@@ -108,6 +129,7 @@ impl<'i> XmlReader<'i> {
             depth: 0,
             text: String::new(),
             scopes: Scopes::default(),
+            memo: AttrMemo::default(),
         }
     }
 
@@ -166,10 +188,47 @@ impl<'i> XmlReader<'i> {
         if elem.empty {
             return Ok("");
         }
+        // Most values are one piece of plain text (no reference, CDATA or
+        // `\r`), then the end tag: borrowed from the input as it stands.
+        let first = match self.next_event()? {
+            Event::Text(t) if !has_cr(&t) => t.into_inner(),
+            Event::End(_) => return Ok(""),
+            other => return self.text_pieces(elem, None, other),
+        };
+        let first = match first {
+            Cow::Borrowed(s) => s,
+            owned => {
+                let next = self.next_event()?;
+                return self.text_pieces(elem, Some(owned), next);
+            }
+        };
+        match self.next_event()? {
+            Event::End(_) => Ok(first),
+            other => self.text_pieces(elem, Some(Cow::Borrowed(first)), other),
+        }
+    }
+
+    /// The rest of [`XmlReader::text`] from `event` on, after the text `first`:
+    /// pieces are accumulated across text, references and CDATA.
+    #[inline(never)]
+    fn text_pieces(
+        &mut self,
+        elem: &Elem<'_>,
+        first: Option<Cow<'i, str>>,
+        event: Event<'i>,
+    ) -> Result<&str> {
         self.text.clear();
         let mut acc = Acc::default();
+        if let Some(first) = first {
+            acc.push(&mut self.text, first);
+        }
+        let mut next = Some(event);
         loop {
-            let piece: Cow<'i, str> = match self.next_event()? {
+            let event = match next.take() {
+                Some(event) => event,
+                None => self.next_event()?,
+            };
+            let piece: Cow<'i, str> = match event {
                 // Line ends are normalised only when there is a `\r`: a
                 // short scan here is cheaper than a call per text piece.
                 Event::Text(t) if !has_cr(&t) => t.into_inner(),
@@ -222,6 +281,7 @@ impl<'i> XmlReader<'i> {
         Ok(())
     }
 
+    #[inline(always)]
     fn next_event(&mut self) -> Result<Event<'i>> {
         let event = self.reader.read_event().map_err(|e| self.xml_error(e))?;
         match &event {
@@ -304,7 +364,11 @@ impl<'i> XmlReader<'i> {
         if !elem.start.attributes_raw().trim_ascii().is_empty() {
             // An empty element's declarations hold for itself only.
             let level = if empty { self.depth + 1 } else { self.depth };
-            self.read_attributes(&mut elem, level)?;
+            if !self.replay_attributes(&mut elem, level) {
+                let base = self.scopes.len;
+                self.read_attributes(&mut elem, level)?;
+                self.remember_attributes(&elem, base);
+            }
         }
         let name = elem.start.name().into_inner();
         let prefix = local.checked_sub(1).and_then(|end| name.get(..end));
@@ -374,6 +438,62 @@ impl<'i> XmlReader<'i> {
         Ok(())
     }
 
+    /// Applies what the last start tag with the same attributes in the same
+    /// scope amounted to (Zuora re-declares its namespaces on every record):
+    /// false when there is no such tag, and the attributes must be read.
+    fn replay_attributes(&mut self, elem: &mut Elem<'i>, level: usize) -> bool {
+        let memo = &self.memo;
+        if !memo.valid
+            || memo.epoch != self.scopes.epoch
+            || memo.base != self.scopes.len
+            || memo.raw.as_bytes() != elem.start.attributes_raw().as_bytes()
+        {
+            return false;
+        }
+        let xsi_type = match &memo.xsi_type {
+            None => None,
+            Some((ns, range)) => match elem.start.attributes_raw().get(range.clone()) {
+                Some(local) => Some((*ns, self.reborrow(local))),
+                None => return false,
+            },
+        };
+        let (nil, end) = (memo.nil, memo.base + memo.bound);
+        if !self.scopes.reopen(end, level) {
+            return false;
+        }
+        elem.nil = nil;
+        elem.xsi_type = xsi_type;
+        true
+    }
+
+    /// Keeps what `elem`'s attributes (just read, in a scope that held `base`
+    /// bindings) amounted to, for [`XmlReader::replay_attributes`].
+    fn remember_attributes(&mut self, elem: &Elem<'i>, base: usize) {
+        let raw = elem.start.attributes_raw();
+        let memo = &mut self.memo;
+        memo.valid = false;
+        memo.xsi_type = match &elem.xsi_type {
+            None => None,
+            // Only a value read in place from this tag can be found again in the next one.
+            Some((ns, local)) => {
+                let start = (local.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+                match raw.get(start..start.saturating_add(local.len())) {
+                    Some(s) if std::ptr::eq(s.as_ptr(), local.as_ptr()) => {
+                        Some((*ns, start..start + local.len()))
+                    }
+                    _ => return,
+                }
+            }
+        };
+        memo.raw.clear();
+        memo.raw.push_str(raw);
+        memo.nil = elem.nil;
+        memo.base = base;
+        memo.bound = self.scopes.len - base;
+        memo.epoch = self.scopes.epoch;
+        memo.valid = true;
+    }
+
     /// Binds a declared prefix (`xmlns` / `xmlns:p`) at `level`. URIs are
     /// compared as written, as quick-xml's resolver does.
     fn declare(
@@ -440,6 +560,9 @@ impl<'i> XmlReader<'i> {
 struct Scopes {
     bindings: Vec<Binding>,
     len: usize,
+    /// Counts the bindings written: unchanged, every binding in storage is
+    /// as it was.
+    epoch: u64,
 }
 
 struct Binding {
@@ -457,6 +580,7 @@ impl Scopes {
         if self.len >= MAX_BINDINGS {
             return false;
         }
+        self.epoch = self.epoch.wrapping_add(1);
         match self.bindings.get_mut(self.len) {
             Some(b) => {
                 b.prefix.clear();
@@ -472,6 +596,21 @@ impl Scopes {
         }
         self.len += 1;
         true
+    }
+
+    /// Brings back the bindings left in storage up to `end` (from the current
+    /// length), now declared at `level`; false when storage does not hold them.
+    fn reopen(&mut self, end: usize, level: usize) -> bool {
+        match self.bindings.get_mut(self.len..end) {
+            Some(again) => {
+                for b in again {
+                    b.level = level;
+                }
+                self.len = end;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The innermost binding of `prefix`: `None` when there is none,
@@ -501,6 +640,27 @@ impl Scopes {
 /// Byte equality for short strings (namespace prefixes), without a `memcmp` call.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Byte equality for names of a few words (field names) without a `memcmp`
+/// call: eight bytes at a time, the last word overlapping.
+pub(crate) fn same_name(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (Some(a_last), Some(b_last)) = (a.last_chunk::<8>(), b.last_chunk::<8>()) else {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    };
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, a_rest)), Some((y, b_rest))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if x != y {
+            return false;
+        }
+        (a, b) = (a_rest, b_rest);
+    }
+    a_last == b_last
 }
 
 /// A resolved `&...;` reference.
