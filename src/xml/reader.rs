@@ -24,7 +24,6 @@ use super::NsId;
 use crate::transport::excerpt;
 use crate::{BackendKind, Error, Result};
 use quick_xml::errors::SyntaxError;
-use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::{PrefixDeclaration, QName};
 use quick_xml::reader::Reader;
@@ -234,14 +233,12 @@ impl<'i> XmlReader<'i> {
                 Event::Text(t) if !has_cr(&t) => t.into_inner(),
                 Event::Text(t) => t.xml10_content(),
                 Event::CData(c) => c.xml10_content(),
-                Event::GeneralRef(r) => match self.reference(&r)? {
-                    Resolved::Str(s) => Cow::Borrowed(s),
-                    Resolved::Char(c) => {
-                        acc.spill(&mut self.text);
-                        self.text.push(c);
-                        continue;
-                    }
-                },
+                Event::GeneralRef(r) => {
+                    let c = self.reference(&r)?;
+                    acc.spill(&mut self.text);
+                    self.text.push(c);
+                    continue;
+                }
                 Event::End(_) => break,
                 Event::Start(e) | Event::Empty(e) => {
                     return Err(self.error(format!(
@@ -320,12 +317,20 @@ impl<'i> XmlReader<'i> {
         }
     }
 
-    fn reference(&self, r: &BytesRef<'_>) -> Result<Resolved> {
+    /// The character a `&...;` reference stands for: one of the five
+    /// predefined entities, or a numeric character reference.
+    fn reference(&self, r: &BytesRef<'_>) -> Result<char> {
+        match &**r {
+            "amp" => return Ok('&'),
+            "lt" => return Ok('<'),
+            "gt" => return Ok('>'),
+            "quot" => return Ok('"'),
+            "apos" => return Ok('\''),
+            _ => {}
+        }
         match r.resolve_char_ref() {
-            Ok(Some(c)) => Ok(Resolved::Char(c)),
-            Ok(None) => resolve_predefined_entity(r)
-                .map(Resolved::Str)
-                .ok_or_else(|| self.error(format!("unknown entity &{};", &**r))),
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => Err(self.error(format!("unknown entity &{};", &**r))),
             Err(e) => Err(self.error(format!("bad character reference &{};: {e}", &**r))),
         }
     }
@@ -345,6 +350,7 @@ impl<'i> XmlReader<'i> {
         }
     }
 
+    #[inline(always)]
     fn elem(&mut self, start: BytesStart<'i>, empty: bool) -> Result<Elem<'i>> {
         // Names are short: a plain loop beats a `str::find` searcher here.
         let local = start
@@ -661,12 +667,6 @@ pub(crate) fn same_name(a: &[u8], b: &[u8]) -> bool {
         (a, b) = (a_rest, b_rest);
     }
     a_last == b_last
-}
-
-/// A resolved `&...;` reference.
-enum Resolved {
-    Str(&'static str),
-    Char(char),
 }
 
 /// True when `s` holds a carriage return (XML 1.0 line ends then need
