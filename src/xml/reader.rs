@@ -865,6 +865,194 @@ mod tests {
         r.finish().unwrap();
     }
 
+    /// `(namespace, xsi:type, nil)` of every child of the root.
+    fn kinds(xml: &str) -> Result<Vec<(NsId, Option<(NsId, String)>, bool)>> {
+        let mut r = reader(xml);
+        let root = r.root()?;
+        let mut out = Vec::new();
+        while let Some(mut c) = r.child(&root)? {
+            let t = c.take_xsi_type();
+            if let Some((_, local)) = &t {
+                // Read in place, replayed or not: no allocation per record.
+                assert!(matches!(local, Cow::Borrowed(_)), "{local:?}");
+            }
+            out.push((c.ns(), t.map(|(ns, l)| (ns, l.into_owned())), c.is_nil()));
+            r.skip(&c)?;
+        }
+        r.finish()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn repeated_attributes_read_the_same_as_attributes_read_afresh() {
+        // The same tag three times in a row (replayed), then the same records
+        // with their attributes in another order (read afresh each time).
+        let rec = "<p:rec xmlns:p='urn:b' xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance' \
+                   xsi:type='p:Invoice' xsi:nil='1'><p:x/></p:rec>";
+        let shuffled = [
+            "<p:rec xsi:nil='1' xmlns:p='urn:b' xsi:type='p:Invoice' \
+             xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'><p:x/></p:rec>",
+            "<p:rec xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance' xsi:type='p:Invoice' \
+             xmlns:p='urn:b' xsi:nil='1'><p:x/></p:rec>",
+            "<q:rec xmlns:q='urn:b' xmlns:i='http://www.w3.org/2001/XMLSchema-instance' \
+             i:type='q:Invoice' i:nil='1'><q:x/></q:rec>",
+        ];
+        let replayed = kinds(&format!("<r>{rec}{rec}{rec}</r>")).unwrap();
+        let afresh = kinds(&format!("<r>{}</r>", shuffled.concat())).unwrap();
+        let want = (B, Some((B, "Invoice".to_owned())), true);
+        assert_eq!(replayed, [want.clone(), want.clone(), want.clone()]);
+        assert_eq!(afresh, replayed);
+    }
+
+    #[test]
+    fn repeated_attributes_are_read_again_when_the_scope_around_them_changed() {
+        // Byte-identical tags, but `p` (used by xsi:type) and the default
+        // namespace are bound differently around each of them.
+        let xml = "<r xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'>\
+                   <w xmlns:p='urn:a'><rec xsi:type='p:T' xsi:nil='true'/><rec xsi:type='p:T' xsi:nil='true'/></w>\
+                   <w xmlns:p='urn:b' xmlns='urn:a'><rec xsi:type='p:T' xsi:nil='true'/></w>\
+                   <w xmlns:p='urn:a'><rec xsi:type='p:T' xsi:nil='true'/></w></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let mut got = Vec::new();
+        while let Some(w) = r.child(&root).unwrap() {
+            while let Some(mut c) = r.child(&w).unwrap() {
+                let t = c.take_xsi_type().map(|(ns, l)| (ns, l.into_owned()));
+                got.push((c.ns(), t, c.is_nil()));
+            }
+        }
+        r.finish().unwrap();
+        let t = |ns| Some((ns, "T".to_owned()));
+        assert_eq!(
+            got,
+            [
+                (NsId::NONE, t(A), true),
+                (NsId::NONE, t(A), true),
+                (A, t(B), true),
+                (NsId::NONE, t(A), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn repeated_attributes_are_read_again_in_a_narrower_scope() {
+        // The first record is read inside `w`, whose `q` is in scope then: the
+        // second, the same tag outside `w`, must not bring `q` back.
+        let xml = "<r><w xmlns:q='urn:b'><rec xmlns:p='urn:a'/></w>\
+                   <rec xmlns:p='urn:a'><q:x/></rec></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let w = r.child(&root).unwrap().unwrap();
+        assert!(r.child(&w).unwrap().unwrap().is(NsId::NONE, "rec"));
+        assert!(r.child(&w).unwrap().is_none());
+        let rec = r.child(&root).unwrap().unwrap();
+        let e = r.child(&rec).unwrap_err();
+        assert!(e.to_string().contains("undeclared namespace prefix"), "{e}");
+    }
+
+    #[test]
+    fn replayed_bindings_are_never_ones_written_over_since() {
+        // A tag that fails after binding `p` writes over the storage the first
+        // record's binding was in; reading on past the error, the same record
+        // tag must still bind `p` to urn:a for its children.
+        let xml = "<r xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'>\
+                   <rec xmlns:p='urn:a' xsi:type='p:T'/>\
+                   <w><bad xmlns:p='urn:b' xmlns:p='urn:c'/></w>\
+                   <rec xmlns:p='urn:a' xsi:type='p:T'><p:x/></rec></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let mut first = r.child(&root).unwrap().unwrap();
+        assert_eq!(first.take_xsi_type(), Some((A, "T".into())));
+        let w = r.child(&root).unwrap().unwrap();
+        assert!(r.child(&w).is_err(), "duplicate attribute");
+        assert!(r.child(&w).unwrap().is_none());
+        let mut again = r.child(&root).unwrap().unwrap();
+        assert_eq!(again.take_xsi_type(), Some((A, "T".into())));
+        assert!(r.child(&again).unwrap().unwrap().is(A, "x"));
+    }
+
+    #[test]
+    fn replayed_declarations_are_scoped_to_their_element() {
+        // The third record is empty and replays the declaration: it holds for
+        // that element only, so `p` is undeclared after it.
+        let xml = "<r><rec xmlns:p='urn:a'><p:x/></rec><rec xmlns:p='urn:a'><p:x/></rec>\
+                   <rec xmlns:p='urn:a'/><p:y/></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        for _ in 0..2 {
+            let rec = r.child(&root).unwrap().unwrap();
+            assert!(r.child(&rec).unwrap().unwrap().is(A, "x"));
+            assert!(r.child(&rec).unwrap().is_none());
+        }
+        let empty = r.child(&root).unwrap().unwrap();
+        assert!(r.child(&empty).unwrap().is_none());
+        let e = r.child(&root).unwrap_err();
+        assert!(e.to_string().contains("undeclared namespace prefix"), "{e}");
+    }
+
+    #[test]
+    fn repeated_bad_attributes_fail_every_time() {
+        for bad in [
+            "<r><a x='1' x='2'/><a x='1' x='2'/></r>",
+            "<r><a xmlns:xml='urn:a'/><a xmlns:xml='urn:a'/></r>",
+        ] {
+            let mut r = reader(bad);
+            let root = r.root().unwrap();
+            assert!(r.child(&root).is_err(), "{bad}");
+        }
+        // Good tags in between do not let a bad one through.
+        let mut r = reader("<r><a x='1'/><a x='1'/><a x='1' x='1'/></r>");
+        let root = r.root().unwrap();
+        assert!(r.child(&root).unwrap().is_some());
+        assert!(r.child(&root).unwrap().is_some());
+        let e = r.child(&root).unwrap_err();
+        assert!(matches!(e, Error::Protocol { .. }), "{e}");
+    }
+
+    #[test]
+    fn one_piece_text_is_borrowed_and_split_text_reads_the_same() {
+        let xml = "<r><a>AT and T</a><b>AT &amp; T</b><c>&amp; T</c><d>AT &amp;</d>\
+                   <e>AT<![CDATA[ & ]]>T</e><f><![CDATA[AT & T]]></f><g>AT &#38; T</g>\
+                   <h>&lt;&gt;&amp;&quot;&apos;</h><i>AT\r\nT</i><j></j></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let a = r.child(&root).unwrap().unwrap();
+        let text = r.text(&a).unwrap();
+        assert_eq!(text, "AT and T");
+        let at = (text.as_ptr() as usize).wrapping_sub(xml.as_ptr() as usize);
+        assert_eq!(
+            xml.get(at..at + text.len()),
+            Some(text),
+            "borrowed from the input"
+        );
+        let mut rest = Vec::new();
+        while let Some(c) = r.child(&root).unwrap() {
+            rest.push(r.text(&c).unwrap().to_owned());
+        }
+        r.finish().unwrap();
+        assert_eq!(
+            rest,
+            [
+                "AT & T", "& T", "AT &", "AT & T", "AT & T", "AT & T", "<>&\"'", "AT\nT", ""
+            ]
+        );
+    }
+
+    #[test]
+    fn an_element_after_one_piece_of_text_is_an_error() {
+        for bad in [
+            "<r><x>a<b/></x></r>",
+            "<r><x>a<b>c</b></x></r>",
+            "<r><x><b/></x></r>",
+        ] {
+            let e = texts(bad).unwrap_err();
+            assert!(
+                e.to_string().contains("unexpected element <b>"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
     #[test]
     fn a_prefix_is_out_of_scope_after_its_element() {
         let mut r = reader("<r><a xmlns:p='urn:a'><p:x/></a><p:y/></r>");
