@@ -3,9 +3,10 @@
 //!
 //! Namespace scopes are kept here rather than by quick-xml's `NsReader`: a
 //! declaration is classified to an [`NsId`] once, when it is read, and only
-//! start tags whose attributes mention `xmlns` are scanned for declarations, so
-//! the per-element cost stays small even though Zuora re-declares its namespaces
-//! on every record.
+//! start tags with attributes are scanned, so the per-element cost stays small.
+//! Zuora re-declares its namespaces (and writes the same `xsi:type`) on every
+//! record: a tag whose attributes are byte for byte those of the last tag read,
+//! in the same scope, has what they amounted to replayed instead of read again.
 //!
 //! Elements are matched by `(namespace, local name)` where the namespace is an
 //! [`NsId`] from the dialect's table, never by prefix. `xsi:nil` (`1`/`true`)
@@ -865,8 +866,11 @@ mod tests {
         r.finish().unwrap();
     }
 
-    /// `(namespace, xsi:type, nil)` of every child of the root.
-    fn kinds(xml: &str) -> Result<Vec<(NsId, Option<(NsId, String)>, bool)>> {
+    /// What [`kinds`] reads of an element: namespace, `xsi:type`, nil.
+    type Kind = (NsId, Option<(NsId, String)>, bool);
+
+    /// The [`Kind`] of every child of the root.
+    fn kinds(xml: &str) -> Result<Vec<Kind>> {
         let mut r = reader(xml);
         let root = r.root()?;
         let mut out = Vec::new();
