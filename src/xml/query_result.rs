@@ -6,7 +6,7 @@
 //!
 //! `size` is the total row count of the whole query, not the page length.
 
-use super::reader::{Elem, XmlReader};
+use super::reader::{Elem, XmlReader, same_name};
 use super::writer::XmlWriter;
 use super::{NsId, XSI, parse_bool};
 use crate::{BackendKind, Cursor, CursorToken, Error, Page, Record, Result};
@@ -40,8 +40,7 @@ impl FieldNames {
     /// (`BillToContact.WorkEmail`), remembered with the slot.
     pub(crate) fn at_path(&mut self, i: usize, local: &str) -> (Arc<str>, bool) {
         if let Some((n, dotted)) = self.slots.get(i)
-            && n.len() == local.len()
-            && n.bytes().zip(local.bytes()).all(|(x, y)| x == y)
+            && same_name(n.as_bytes(), local.as_bytes())
         {
             return (n.clone(), *dotted);
         }

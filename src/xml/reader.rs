@@ -3,9 +3,10 @@
 //!
 //! Namespace scopes are kept here rather than by quick-xml's `NsReader`: a
 //! declaration is classified to an [`NsId`] once, when it is read, and only
-//! start tags whose attributes mention `xmlns` are scanned for declarations, so
-//! the per-element cost stays small even though Zuora re-declares its namespaces
-//! on every record.
+//! start tags with attributes are scanned, so the per-element cost stays small.
+//! Zuora re-declares its namespaces (and writes the same `xsi:type`) on every
+//! record: a tag whose attributes are byte for byte those of the last tag read,
+//! in the same scope, has what they amounted to replayed instead of read again.
 //!
 //! Elements are matched by `(namespace, local name)` where the namespace is an
 //! [`NsId`] from the dialect's table, never by prefix. `xsi:nil` (`1`/`true`)
@@ -24,7 +25,6 @@ use super::NsId;
 use crate::transport::excerpt;
 use crate::{BackendKind, Error, Result};
 use quick_xml::errors::SyntaxError;
-use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::{PrefixDeclaration, QName};
 use quick_xml::reader::Reader;
@@ -91,6 +91,27 @@ pub(crate) struct XmlReader<'i> {
     depth: usize,
     text: String,
     scopes: Scopes,
+    memo: AttrMemo,
+}
+
+/// The attributes of the last start tag read in full, and what they amounted
+/// to: the bindings they declared (still in [`Scopes`]' storage, right after
+/// the `base` bindings in scope then), `xsi:nil` and `xsi:type`.
+///
+/// Sound to replay on a tag with the same attributes while [`Scopes::epoch`]
+/// is unchanged and `base` bindings are in scope: no binding has been written
+/// since, so the scope the attributes were read in, and the bindings they
+/// declared, are still there as they were.
+#[derive(Default)]
+struct AttrMemo {
+    valid: bool,
+    raw: String,
+    base: usize,
+    bound: usize,
+    epoch: u64,
+    nil: bool,
+    /// The namespace, and where the local name lies in `raw`.
+    xsi_type: Option<(NsId, std::ops::Range<usize>)>,
 }
 
 impl<'i> XmlReader<'i> {
@@ -108,6 +129,7 @@ impl<'i> XmlReader<'i> {
             depth: 0,
             text: String::new(),
             scopes: Scopes::default(),
+            memo: AttrMemo::default(),
         }
     }
 
@@ -166,23 +188,58 @@ impl<'i> XmlReader<'i> {
         if elem.empty {
             return Ok("");
         }
+        // Most values are one piece of plain text (no reference, CDATA or
+        // `\r`), then the end tag: borrowed from the input as it stands.
+        let first = match self.next_event()? {
+            Event::Text(t) if !has_cr(&t) => t.into_inner(),
+            Event::End(_) => return Ok(""),
+            other => return self.text_pieces(elem, None, other),
+        };
+        let first = match first {
+            Cow::Borrowed(s) => s,
+            owned => {
+                let next = self.next_event()?;
+                return self.text_pieces(elem, Some(owned), next);
+            }
+        };
+        match self.next_event()? {
+            Event::End(_) => Ok(first),
+            other => self.text_pieces(elem, Some(Cow::Borrowed(first)), other),
+        }
+    }
+
+    /// The rest of [`XmlReader::text`] from `event` on, after the text `first`:
+    /// pieces are accumulated across text, references and CDATA.
+    #[inline(never)]
+    fn text_pieces(
+        &mut self,
+        elem: &Elem<'_>,
+        first: Option<Cow<'i, str>>,
+        event: Event<'i>,
+    ) -> Result<&str> {
         self.text.clear();
         let mut acc = Acc::default();
+        if let Some(first) = first {
+            acc.push(&mut self.text, first);
+        }
+        let mut next = Some(event);
         loop {
-            let piece: Cow<'i, str> = match self.next_event()? {
+            let event = match next.take() {
+                Some(event) => event,
+                None => self.next_event()?,
+            };
+            let piece: Cow<'i, str> = match event {
                 // Line ends are normalised only when there is a `\r`: a
                 // short scan here is cheaper than a call per text piece.
                 Event::Text(t) if !has_cr(&t) => t.into_inner(),
                 Event::Text(t) => t.xml10_content(),
                 Event::CData(c) => c.xml10_content(),
-                Event::GeneralRef(r) => match self.reference(&r)? {
-                    Resolved::Str(s) => Cow::Borrowed(s),
-                    Resolved::Char(c) => {
-                        acc.spill(&mut self.text);
-                        self.text.push(c);
-                        continue;
-                    }
-                },
+                Event::GeneralRef(r) => {
+                    let c = self.reference(&r)?;
+                    acc.spill(&mut self.text);
+                    self.text.push(c);
+                    continue;
+                }
                 Event::End(_) => break,
                 Event::Start(e) | Event::Empty(e) => {
                     return Err(self.error(format!(
@@ -222,6 +279,7 @@ impl<'i> XmlReader<'i> {
         Ok(())
     }
 
+    #[inline(always)]
     fn next_event(&mut self) -> Result<Event<'i>> {
         let event = self.reader.read_event().map_err(|e| self.xml_error(e))?;
         match &event {
@@ -260,12 +318,20 @@ impl<'i> XmlReader<'i> {
         }
     }
 
-    fn reference(&self, r: &BytesRef<'_>) -> Result<Resolved> {
+    /// The character a `&...;` reference stands for: one of the five
+    /// predefined entities, or a numeric character reference.
+    fn reference(&self, r: &BytesRef<'_>) -> Result<char> {
+        match &**r {
+            "amp" => return Ok('&'),
+            "lt" => return Ok('<'),
+            "gt" => return Ok('>'),
+            "quot" => return Ok('"'),
+            "apos" => return Ok('\''),
+            _ => {}
+        }
         match r.resolve_char_ref() {
-            Ok(Some(c)) => Ok(Resolved::Char(c)),
-            Ok(None) => resolve_predefined_entity(r)
-                .map(Resolved::Str)
-                .ok_or_else(|| self.error(format!("unknown entity &{};", &**r))),
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => Err(self.error(format!("unknown entity &{};", &**r))),
             Err(e) => Err(self.error(format!("bad character reference &{};: {e}", &**r))),
         }
     }
@@ -285,6 +351,7 @@ impl<'i> XmlReader<'i> {
         }
     }
 
+    #[inline(always)]
     fn elem(&mut self, start: BytesStart<'i>, empty: bool) -> Result<Elem<'i>> {
         // Names are short: a plain loop beats a `str::find` searcher here.
         let local = start
@@ -304,7 +371,11 @@ impl<'i> XmlReader<'i> {
         if !elem.start.attributes_raw().trim_ascii().is_empty() {
             // An empty element's declarations hold for itself only.
             let level = if empty { self.depth + 1 } else { self.depth };
-            self.read_attributes(&mut elem, level)?;
+            if !self.replay_attributes(&mut elem, level) {
+                let base = self.scopes.len;
+                self.read_attributes(&mut elem, level)?;
+                self.remember_attributes(&elem, base);
+            }
         }
         let name = elem.start.name().into_inner();
         let prefix = local.checked_sub(1).and_then(|end| name.get(..end));
@@ -374,6 +445,62 @@ impl<'i> XmlReader<'i> {
         Ok(())
     }
 
+    /// Applies what the last start tag with the same attributes in the same
+    /// scope amounted to (Zuora re-declares its namespaces on every record):
+    /// false when there is no such tag, and the attributes must be read.
+    fn replay_attributes(&mut self, elem: &mut Elem<'i>, level: usize) -> bool {
+        let memo = &self.memo;
+        if !memo.valid
+            || memo.epoch != self.scopes.epoch
+            || memo.base != self.scopes.len
+            || memo.raw.as_bytes() != elem.start.attributes_raw().as_bytes()
+        {
+            return false;
+        }
+        let xsi_type = match &memo.xsi_type {
+            None => None,
+            Some((ns, range)) => match elem.start.attributes_raw().get(range.clone()) {
+                Some(local) => Some((*ns, self.reborrow(local))),
+                None => return false,
+            },
+        };
+        let (nil, end) = (memo.nil, memo.base + memo.bound);
+        if !self.scopes.reopen(end, level) {
+            return false;
+        }
+        elem.nil = nil;
+        elem.xsi_type = xsi_type;
+        true
+    }
+
+    /// Keeps what `elem`'s attributes (just read, in a scope that held `base`
+    /// bindings) amounted to, for [`XmlReader::replay_attributes`].
+    fn remember_attributes(&mut self, elem: &Elem<'i>, base: usize) {
+        let raw = elem.start.attributes_raw();
+        let memo = &mut self.memo;
+        memo.valid = false;
+        memo.xsi_type = match &elem.xsi_type {
+            None => None,
+            // Only a value read in place from this tag can be found again in the next one.
+            Some((ns, local)) => {
+                let start = (local.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+                match raw.get(start..start.saturating_add(local.len())) {
+                    Some(s) if std::ptr::eq(s.as_ptr(), local.as_ptr()) => {
+                        Some((*ns, start..start + local.len()))
+                    }
+                    _ => return,
+                }
+            }
+        };
+        memo.raw.clear();
+        memo.raw.push_str(raw);
+        memo.nil = elem.nil;
+        memo.base = base;
+        memo.bound = self.scopes.len - base;
+        memo.epoch = self.scopes.epoch;
+        memo.valid = true;
+    }
+
     /// Binds a declared prefix (`xmlns` / `xmlns:p`) at `level`. URIs are
     /// compared as written, as quick-xml's resolver does.
     fn declare(
@@ -440,6 +567,9 @@ impl<'i> XmlReader<'i> {
 struct Scopes {
     bindings: Vec<Binding>,
     len: usize,
+    /// Counts the bindings written: unchanged, every binding in storage is
+    /// as it was.
+    epoch: u64,
 }
 
 struct Binding {
@@ -457,6 +587,7 @@ impl Scopes {
         if self.len >= MAX_BINDINGS {
             return false;
         }
+        self.epoch = self.epoch.wrapping_add(1);
         match self.bindings.get_mut(self.len) {
             Some(b) => {
                 b.prefix.clear();
@@ -472,6 +603,21 @@ impl Scopes {
         }
         self.len += 1;
         true
+    }
+
+    /// Brings back the bindings left in storage up to `end` (from the current
+    /// length), now declared at `level`; false when storage does not hold them.
+    fn reopen(&mut self, end: usize, level: usize) -> bool {
+        match self.bindings.get_mut(self.len..end) {
+            Some(again) => {
+                for b in again {
+                    b.level = level;
+                }
+                self.len = end;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The innermost binding of `prefix`: `None` when there is none,
@@ -503,10 +649,25 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
-/// A resolved `&...;` reference.
-enum Resolved {
-    Str(&'static str),
-    Char(char),
+/// Byte equality for names of a few words (field names) without a `memcmp`
+/// call: eight bytes at a time, the last word overlapping.
+pub(crate) fn same_name(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (Some(a_last), Some(b_last)) = (a.last_chunk::<8>(), b.last_chunk::<8>()) else {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    };
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, a_rest)), Some((y, b_rest))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if x != y {
+            return false;
+        }
+        (a, b) = (a_rest, b_rest);
+    }
+    a_last == b_last
 }
 
 /// True when `s` holds a carriage return (XML 1.0 line ends then need
@@ -703,6 +864,197 @@ mod tests {
         );
         assert!(r.child(&root).unwrap().is_none());
         r.finish().unwrap();
+    }
+
+    /// What [`kinds`] reads of an element: namespace, `xsi:type`, nil.
+    type Kind = (NsId, Option<(NsId, String)>, bool);
+
+    /// The [`Kind`] of every child of the root.
+    fn kinds(xml: &str) -> Result<Vec<Kind>> {
+        let mut r = reader(xml);
+        let root = r.root()?;
+        let mut out = Vec::new();
+        while let Some(mut c) = r.child(&root)? {
+            let t = c.take_xsi_type();
+            if let Some((_, local)) = &t {
+                // Read in place, replayed or not: no allocation per record.
+                assert!(matches!(local, Cow::Borrowed(_)), "{local:?}");
+            }
+            out.push((c.ns(), t.map(|(ns, l)| (ns, l.into_owned())), c.is_nil()));
+            r.skip(&c)?;
+        }
+        r.finish()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn repeated_attributes_read_the_same_as_attributes_read_afresh() {
+        // The same tag three times in a row (replayed), then the same records
+        // with their attributes in another order (read afresh each time).
+        let rec = "<p:rec xmlns:p='urn:b' xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance' \
+                   xsi:type='p:Invoice' xsi:nil='1'><p:x/></p:rec>";
+        let shuffled = [
+            "<p:rec xsi:nil='1' xmlns:p='urn:b' xsi:type='p:Invoice' \
+             xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'><p:x/></p:rec>",
+            "<p:rec xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance' xsi:type='p:Invoice' \
+             xmlns:p='urn:b' xsi:nil='1'><p:x/></p:rec>",
+            "<q:rec xmlns:q='urn:b' xmlns:i='http://www.w3.org/2001/XMLSchema-instance' \
+             i:type='q:Invoice' i:nil='1'><q:x/></q:rec>",
+        ];
+        let replayed = kinds(&format!("<r>{rec}{rec}{rec}</r>")).unwrap();
+        let afresh = kinds(&format!("<r>{}</r>", shuffled.concat())).unwrap();
+        let want = (B, Some((B, "Invoice".to_owned())), true);
+        assert_eq!(replayed, [want.clone(), want.clone(), want.clone()]);
+        assert_eq!(afresh, replayed);
+    }
+
+    #[test]
+    fn repeated_attributes_are_read_again_when_the_scope_around_them_changed() {
+        // Byte-identical tags, but `p` (used by xsi:type) and the default
+        // namespace are bound differently around each of them.
+        let xml = "<r xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'>\
+                   <w xmlns:p='urn:a'><rec xsi:type='p:T' xsi:nil='true'/><rec xsi:type='p:T' xsi:nil='true'/></w>\
+                   <w xmlns:p='urn:b' xmlns='urn:a'><rec xsi:type='p:T' xsi:nil='true'/></w>\
+                   <w xmlns:p='urn:a'><rec xsi:type='p:T' xsi:nil='true'/></w></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let mut got = Vec::new();
+        while let Some(w) = r.child(&root).unwrap() {
+            while let Some(mut c) = r.child(&w).unwrap() {
+                let t = c.take_xsi_type().map(|(ns, l)| (ns, l.into_owned()));
+                got.push((c.ns(), t, c.is_nil()));
+            }
+        }
+        r.finish().unwrap();
+        let t = |ns| Some((ns, "T".to_owned()));
+        assert_eq!(
+            got,
+            [
+                (NsId::NONE, t(A), true),
+                (NsId::NONE, t(A), true),
+                (A, t(B), true),
+                (NsId::NONE, t(A), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn repeated_attributes_are_read_again_in_a_narrower_scope() {
+        // The first record is read inside `w`, whose `q` is in scope then: the
+        // second, the same tag outside `w`, must not bring `q` back.
+        let xml = "<r><w xmlns:q='urn:b'><rec xmlns:p='urn:a'/></w>\
+                   <rec xmlns:p='urn:a'><q:x/></rec></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let w = r.child(&root).unwrap().unwrap();
+        assert!(r.child(&w).unwrap().unwrap().is(NsId::NONE, "rec"));
+        assert!(r.child(&w).unwrap().is_none());
+        let rec = r.child(&root).unwrap().unwrap();
+        let e = r.child(&rec).unwrap_err();
+        assert!(e.to_string().contains("undeclared namespace prefix"), "{e}");
+    }
+
+    #[test]
+    fn replayed_bindings_are_never_ones_written_over_since() {
+        // A tag that fails after binding `p` writes over the storage the first
+        // record's binding was in; reading on past the error, the same record
+        // tag must still bind `p` to urn:a for its children.
+        let xml = "<r xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'>\
+                   <rec xmlns:p='urn:a' xsi:type='p:T'/>\
+                   <w><bad xmlns:p='urn:b' xmlns:p='urn:c'/></w>\
+                   <rec xmlns:p='urn:a' xsi:type='p:T'><p:x/></rec></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let mut first = r.child(&root).unwrap().unwrap();
+        assert_eq!(first.take_xsi_type(), Some((A, "T".into())));
+        let w = r.child(&root).unwrap().unwrap();
+        assert!(r.child(&w).is_err(), "duplicate attribute");
+        assert!(r.child(&w).unwrap().is_none());
+        let mut again = r.child(&root).unwrap().unwrap();
+        assert_eq!(again.take_xsi_type(), Some((A, "T".into())));
+        assert!(r.child(&again).unwrap().unwrap().is(A, "x"));
+    }
+
+    #[test]
+    fn replayed_declarations_are_scoped_to_their_element() {
+        // The third record is empty and replays the declaration: it holds for
+        // that element only, so `p` is undeclared after it.
+        let xml = "<r><rec xmlns:p='urn:a'><p:x/></rec><rec xmlns:p='urn:a'><p:x/></rec>\
+                   <rec xmlns:p='urn:a'/><p:y/></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        for _ in 0..2 {
+            let rec = r.child(&root).unwrap().unwrap();
+            assert!(r.child(&rec).unwrap().unwrap().is(A, "x"));
+            assert!(r.child(&rec).unwrap().is_none());
+        }
+        let empty = r.child(&root).unwrap().unwrap();
+        assert!(r.child(&empty).unwrap().is_none());
+        let e = r.child(&root).unwrap_err();
+        assert!(e.to_string().contains("undeclared namespace prefix"), "{e}");
+    }
+
+    #[test]
+    fn repeated_bad_attributes_fail_every_time() {
+        for bad in [
+            "<r><a x='1' x='2'/><a x='1' x='2'/></r>",
+            "<r><a xmlns:xml='urn:a'/><a xmlns:xml='urn:a'/></r>",
+        ] {
+            let mut r = reader(bad);
+            let root = r.root().unwrap();
+            assert!(r.child(&root).is_err(), "{bad}");
+        }
+        // Good tags in between do not let a bad one through.
+        let mut r = reader("<r><a x='1'/><a x='1'/><a x='1' x='1'/></r>");
+        let root = r.root().unwrap();
+        assert!(r.child(&root).unwrap().is_some());
+        assert!(r.child(&root).unwrap().is_some());
+        let e = r.child(&root).unwrap_err();
+        assert!(matches!(e, Error::Protocol { .. }), "{e}");
+    }
+
+    #[test]
+    fn one_piece_text_is_borrowed_and_split_text_reads_the_same() {
+        let xml = "<r><a>AT and T</a><b>AT &amp; T</b><c>&amp; T</c><d>AT &amp;</d>\
+                   <e>AT<![CDATA[ & ]]>T</e><f><![CDATA[AT & T]]></f><g>AT &#38; T</g>\
+                   <h>&lt;&gt;&amp;&quot;&apos;</h><i>AT\r\nT</i><j></j></r>";
+        let mut r = reader(xml);
+        let root = r.root().unwrap();
+        let a = r.child(&root).unwrap().unwrap();
+        let text = r.text(&a).unwrap();
+        assert_eq!(text, "AT and T");
+        let at = (text.as_ptr() as usize).wrapping_sub(xml.as_ptr() as usize);
+        assert_eq!(
+            xml.get(at..at + text.len()),
+            Some(text),
+            "borrowed from the input"
+        );
+        let mut rest = Vec::new();
+        while let Some(c) = r.child(&root).unwrap() {
+            rest.push(r.text(&c).unwrap().to_owned());
+        }
+        r.finish().unwrap();
+        assert_eq!(
+            rest,
+            [
+                "AT & T", "& T", "AT &", "AT & T", "AT & T", "AT & T", "<>&\"'", "AT\nT", ""
+            ]
+        );
+    }
+
+    #[test]
+    fn an_element_after_one_piece_of_text_is_an_error() {
+        for bad in [
+            "<r><x>a<b/></x></r>",
+            "<r><x>a<b>c</b></x></r>",
+            "<r><x><b/></x></r>",
+        ] {
+            let e = texts(bad).unwrap_err();
+            assert!(
+                e.to_string().contains("unexpected element <b>"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -243,3 +243,66 @@ fn the_head_offers_what_the_full_parse_offers_at_every_cut() {
     ];
     crate::xml::testing::assert_head_scans(&DIALECT, parse_query, "ns1:records", &cases);
 }
+
+/// A page whose records are `tag(i)` around the same fields (in the record's
+/// prefix `p`).
+fn page_of(tags: &[(&str, &str)]) -> Vec<u8> {
+    let mut s = String::from(
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\">\
+         <soapenv:Body><ns1:queryResponse xmlns:ns1=\"http://api.zuora.com/\"><ns1:result>\
+         <ns1:done>true</ns1:done>",
+    );
+    for (i, (tag, p)) in tags.iter().enumerate() {
+        s.push_str(&format!(
+            "<ns1:records {tag}><{p}:Id>2c92c0f9602fb2400160{i:012x}</{p}:Id>\
+             <{p}:Name>S&amp;M &quot;Gold&quot;</{p}:Name><{p}:Code>plain</{p}:Code>\
+             <{p}:Notes><![CDATA[a < b]]> tail</{p}:Notes><{p}:UOM xsi:nil=\"1\"/>\
+             <{p}:fieldsToNull>Quantity</{p}:fieldsToNull><{p}:Empty></{p}:Empty>\
+             </ns1:records>"
+        ));
+    }
+    s.push_str(
+        "<ns1:size>4</ns1:size></ns1:result></ns1:queryResponse></soapenv:Body></soapenv:Envelope>",
+    );
+    s.into_bytes()
+}
+
+#[test]
+fn records_with_repeated_tags_read_the_same_as_records_with_their_own() {
+    // Zuora writes the same declarations on every record (read once, then
+    // replayed); the same records with their own prefixes are read afresh.
+    const SAME: &str = "xmlns:ns2=\"http://object.api.zuora.com/\" \
+        xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"ns2:InvoiceItem\"";
+    let repeated = page(&page_of(&[(SAME, "ns2"); 4]), QueryOp::Query);
+    let own = page(
+        &page_of(&[
+            (SAME, "ns2"),
+            (
+                "xsi:type=\"q:InvoiceItem\" xmlns:q=\"http://object.api.zuora.com/\" \
+                 xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"",
+                "q",
+            ),
+            (
+                "xmlns:z=\"http://object.api.zuora.com/\" \
+                 xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"z:InvoiceItem\"",
+                "z",
+            ),
+            (SAME, "ns2"),
+        ]),
+        QueryOp::Query,
+    );
+    assert_eq!(repeated.records, own.records);
+    assert_eq!(repeated.records.len(), 4);
+    for (i, r) in repeated.records.iter().enumerate() {
+        assert_eq!(r.object_type(), Some("InvoiceItem"));
+        let id = format!("2c92c0f9602fb2400160{i:012x}");
+        assert_eq!(r.get("Id").and_then(Value::as_str), Some(id.as_str()));
+        assert_eq!(r.get("Name").and_then(Value::as_str), Some("S&M \"Gold\""));
+        assert_eq!(r.get("Code").and_then(Value::as_str), Some("plain"));
+        assert_eq!(r.get("Notes").and_then(Value::as_str), Some("a < b tail"));
+        assert_eq!(r.get("UOM"), Some(&Value::Null));
+        assert_eq!(r.get("Empty").and_then(Value::as_str), Some(""));
+        assert_eq!(r.get("fieldsToNull"), None);
+        assert_eq!(r.len(), 6);
+    }
+}
