@@ -7,7 +7,8 @@
 //!
 //! `cargo bench --features mock --bench e2e` (rounds: `BENCH_ROUNDS`, default 3;
 //! backends: `E2E_BACKENDS=salesforce-rest,zuora-soap,…`; `E2E_SKIP_RSS=1`;
-//! `E2E_RSS_BACKENDS`; the CLI measured is `QUERYMORE_BIN` or the `querymore`
+//! `E2E_RSS_BACKENDS`; `E2E_RSS_RUNS`, fresh processes per peak RSS figure,
+//! default 3, the median reported; the CLI measured is `QUERYMORE_BIN` or the `querymore`
 //! next to this binary, when built; `E2E_TOKIO_SLEEP=1`: the replay proxy waits
 //! on tokio's millisecond timer, which adds about 1.1 ms to every 20 ms).
 //! The mock serves from its own runtime thread; the client runs on a separate
@@ -565,6 +566,15 @@ fn rss_child(backend: Backend, endpoint: MockEndpoint, n: usize) {
 /// The record counts peak RSS is measured at.
 const RSS_SIZES: [usize; 2] = [100_000, 1_000_000];
 
+/// Fresh processes per size and reader: `E2E_RSS_RUNS`, default 3.
+fn rss_runs() -> usize {
+    std::env::var("E2E_RSS_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(3)
+}
+
 /// The `querymore` CLI binary, if built (`cargo build --release --features cli`).
 fn cli_binary() -> Option<std::path::PathBuf> {
     if let Some(p) = std::env::var_os("QUERYMORE_BIN") {
@@ -632,11 +642,20 @@ fn rss(backend: Backend) {
         runs.push(("`/usr/bin/time -v querymore export` (JSONL)", Some(bin)));
     }
     for (label, bin) in runs {
-        let peaks: Vec<u64> = RSS_SIZES
+        // Each size's median over fresh processes: one peak moves by a few
+        // MiB from run to run (allocator arenas, when the page fetched ahead
+        // lands), the ratio between single runs by ±0.1.
+        let measured: Vec<(u64, u64, u64)> = RSS_SIZES
             .iter()
-            .map(|&n| peak_rss(backend, n, bin))
+            .map(|&n| {
+                let mut kib: Vec<u64> =
+                    (0..rss_runs()).map(|_| peak_rss(backend, n, bin)).collect();
+                kib.sort_unstable();
+                (kib[kib.len() / 2], kib[0], kib[kib.len() - 1])
+            })
             .collect();
-        for (i, (&n, &kib)) in RSS_SIZES.iter().zip(&peaks).enumerate() {
+        let peaks: Vec<u64> = measured.iter().map(|m| m.0).collect();
+        for (i, (&n, &(kib, low, high))) in RSS_SIZES.iter().zip(&measured).enumerate() {
             let (target, met) = if i == 1 {
                 let ratio = kib as f64 / peaks[0].max(1) as f64;
                 (
@@ -647,8 +666,10 @@ fn rss(backend: Backend) {
                 (String::new(), "")
             };
             println!(
-                "| {label} | {n} | {:.1} MiB | {target} | {met} |",
-                kib as f64 / 1024.0
+                "| {label} | {n} | {:.1} MiB ({:.1}–{:.1}) | {target} | {met} |",
+                kib as f64 / 1024.0,
+                low as f64 / 1024.0,
+                high as f64 / 1024.0
             );
         }
     }
@@ -691,8 +712,10 @@ fn main() {
         };
         println!("\n### Peak memory (`cargo bench --features mock --bench e2e`)");
         println!(
-            "\nEach figure is one fresh process paging every record of a query \
-             matching that many rows, from a live mock in the bench process."
+            "\nEach figure is the median peak of {} fresh processes (lowest–highest \
+             in brackets), each paging every record of a query matching that \
+             many rows, from a live mock in the bench process.",
+            rss_runs()
         );
         for b in rss_backends {
             rss(b);

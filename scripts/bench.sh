@@ -143,7 +143,7 @@ summary="$work/summary.md"
   their own runtime thread; the client on a two-worker runtime.
 - Peak RSS: `VmHWM` of a fresh child process paging every record, and the
   `querymore export` CLI under `/usr/bin/time -v` writing JSONL, against a live
-  mock matching 100,000 and 1,000,000 rows.
+  mock matching 100,000 and 1,000,000 rows; the median of three processes each.
 
 EOF
     cat "$work/parse.md"
