@@ -17,6 +17,8 @@ mod text;
 pub use de::{DeError, RecordDeserializer, ValueDeserializer};
 pub use text::Text;
 
+pub(crate) use names::same_bytes;
+
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -373,11 +375,10 @@ impl<K: AsRef<str> + Into<Arc<str>>, V: Into<Value>> FromIterator<(K, V)> for Re
 const NESTED_CAPACITY: usize = 4;
 
 /// True when two field names are equal: shared names (parsers intern them)
-/// match by pointer; others byte by byte, inline (field names are short, and
-/// most pairs differ in length or in the first byte).
+/// match by pointer; others a word at a time ([`same_bytes`]).
 fn same_name(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a.bytes().zip(b.bytes()).all(|(x, y)| x == y))
+        && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || same_bytes(a.as_bytes(), b.as_bytes()))
 }
 
 #[cfg(test)]

@@ -92,9 +92,30 @@ pub(crate) fn object_type(s: &str) -> Arc<str> {
     })
 }
 
+/// Byte equality for names of a few words (field names) without a `memcmp`
+/// call: eight bytes at a time, the last word overlapping.
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (Some(a_last), Some(b_last)) = (a.last_chunk::<8>(), b.last_chunk::<8>()) else {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    };
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, a_rest)), Some((y, b_rest))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if x != y {
+            return false;
+        }
+        (a, b) = (a_rest, b_rest);
+    }
+    a_last == b_last
+}
+
 #[cfg(test)]
 mod tests {
-    use super::object_type;
+    use super::{object_type, same_bytes};
     use std::sync::Arc;
 
     #[test]
@@ -106,5 +127,20 @@ mod tests {
         let c = object_type("Account");
         assert_eq!(&*c, "Account");
         assert!(Arc::ptr_eq(&a, &c), "back to a cached type");
+    }
+
+    #[test]
+    fn same_bytes_matches_byte_equality_at_every_length_and_position() {
+        let base: Vec<u8> = (b'a'..=b'z').collect();
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            assert!(same_bytes(a, a), "{len}");
+            assert!(!same_bytes(a, &base[..len.saturating_sub(1)]) || len == 0);
+            for i in 0..len {
+                let mut b = a.to_vec();
+                b[i] = b'#';
+                assert!(!same_bytes(a, &b), "len {len}, differs at {i}");
+            }
+        }
     }
 }

@@ -6,9 +6,10 @@
 //!
 //! `size` is the total row count of the whole query, not the page length.
 
-use super::reader::{Elem, XmlReader, same_name};
+use super::reader::{Elem, XmlReader};
 use super::writer::XmlWriter;
 use super::{NsId, XSI, parse_bool};
+use crate::record::same_bytes;
 use crate::{BackendKind, Cursor, CursorToken, Error, Page, Record, Result};
 use std::sync::Arc;
 
@@ -40,7 +41,7 @@ impl FieldNames {
     /// (`BillToContact.WorkEmail`), remembered with the slot.
     pub(crate) fn at_path(&mut self, i: usize, local: &str) -> (Arc<str>, bool) {
         if let Some((n, dotted)) = self.slots.get(i)
-            && same_name(n.as_bytes(), local.as_bytes())
+            && same_bytes(n.as_bytes(), local.as_bytes())
         {
             return (n.clone(), *dotted);
         }

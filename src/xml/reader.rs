@@ -649,27 +649,6 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
-/// Byte equality for names of a few words (field names) without a `memcmp`
-/// call: eight bytes at a time, the last word overlapping.
-pub(crate) fn same_name(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (Some(a_last), Some(b_last)) = (a.last_chunk::<8>(), b.last_chunk::<8>()) else {
-        return a.iter().zip(b).all(|(x, y)| x == y);
-    };
-    let (mut a, mut b) = (a, b);
-    while let (Some((x, a_rest)), Some((y, b_rest))) =
-        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
-    {
-        if x != y {
-            return false;
-        }
-        (a, b) = (a_rest, b_rest);
-    }
-    a_last == b_last
-}
-
 /// True when `s` holds a carriage return (XML 1.0 line ends then need
 /// normalising).
 fn has_cr(s: &str) -> bool {
