@@ -62,6 +62,7 @@ mod client;
 mod clock;
 mod cursor;
 mod error;
+mod json_body;
 mod kind;
 pub mod lookahead;
 mod memory;

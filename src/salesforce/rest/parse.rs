@@ -30,7 +30,7 @@ pub(crate) fn parse_query_page(body: &[u8]) -> Result<ParsedPage> {
             "an HTML page instead of a query result (a login or proxy page?)",
         ));
     }
-    let page: QueryResult = serde_json::from_slice(body).map_err(|e| json_error(&e, body))?;
+    let page: QueryResult = crate::json_body::parse(body).map_err(|e| json_error(&e, body))?;
     let next = match (page.done, page.next_records_url) {
         (true, _) => None,
         (false, Some(url)) if !url.trim().is_empty() => Some(url),

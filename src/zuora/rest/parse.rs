@@ -110,7 +110,7 @@ fn tail_locator(body: &[u8]) -> Option<&str> {
 /// The body of a 200 answer. `done` must be present and agree with the
 /// presence of `queryLocator` (absent, `null` or empty on the last page).
 pub(crate) fn parse_page(body: &[u8], object_type: Option<&str>) -> Result<ParsedPage> {
-    let wire: QueryResponse = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
+    let wire: QueryResponse = crate::json_body::parse(body).map_err(|e| json_error(&e))?;
     let query_locator = wire.query_locator.filter(|l| !l.is_empty());
     match (wire.done, &query_locator) {
         (None, _) => return Err(Error::protocol(KIND, "the response has no `done` field")),
