@@ -150,8 +150,10 @@ impl Backend {
         }
     }
 
-    /// A source talking to the mock at `uri`.
-    fn source(self, mock: &MockEndpoint) -> Arc<dyn QuerySource> {
+    /// A source talking to the mock at `uri`; Bulk walks the locators one
+    /// results set at a time, one request per page as the other backends do,
+    /// unless `parallel` (see [`Reader::BulkParallel`]).
+    fn source(self, mock: &MockEndpoint, parallel: bool) -> Arc<dyn QuerySource> {
         let token = mock.access_token.as_str();
         match self {
             Backend::ZuoraSoap => Arc::new(
@@ -177,9 +179,7 @@ impl Backend {
                     .instance_url(&mock.uri)
                     .access_token(token)
                     .poll_interval(Duration::from_millis(5))
-                    // the sequential locator walk: one request per page, as
-                    // the other backends (benches/bulk.rs compares the two)
-                    .parallel_result_pages(false)
+                    .parallel_result_pages(parallel)
                     .build()
                     .expect("salesforce bulk source"),
             ),
@@ -359,6 +359,11 @@ enum Reader {
     Client { prefetch: bool },
     /// The plain reqwest + serde_json reference loop.
     Reqwest,
+    /// Bulk only: `Client::records::<T>()` with the results sets read through
+    /// `resultPages`, five at a time (the default from API 58.0), prefetch on.
+    /// Not one request per page, so no target applies; it shows what the
+    /// default costs next to the sequential walk.
+    BulkParallel,
 }
 
 /// Which server a scenario talks to (an index into `Mocks::endpoints`).
@@ -403,6 +408,13 @@ impl Scenario {
                     reader: Reader::Client { prefetch },
                 });
             }
+            if backend == Backend::SalesforceBulk {
+                out.push(Scenario {
+                    server,
+                    consumer,
+                    reader: Reader::BulkParallel,
+                });
+            }
         }
         out
     }
@@ -445,6 +457,7 @@ impl Scenario {
             Reader::Client { prefetch: false } => "querymore, prefetch off",
             Reader::Client { prefetch: true } => "querymore, prefetch on",
             Reader::Reqwest => "reqwest + serde_json loop (reference)",
+            Reader::BulkParallel => "querymore, resultPages in parallel (default, API 58+)",
         }
     }
 
@@ -452,9 +465,13 @@ impl Scenario {
         let endpoint = &mocks.endpoints[self.server as usize];
         match self.reader {
             Reader::Client { prefetch } => {
-                let client = Client::builder(backend.source(endpoint))
+                let client = Client::builder(backend.source(endpoint, false))
                     .prefetch(prefetch)
                     .build();
+                rt.block_on(backend.read_all(&client, self.consumer()))
+            }
+            Reader::BulkParallel => {
+                let client = Client::builder(backend.source(endpoint, true)).build();
                 rt.block_on(backend.read_all(&client, self.consumer()))
             }
             Reader::Reqwest => rt.block_on(reqwest_loop(endpoint, self.consumer())),
@@ -505,7 +522,9 @@ fn bench_backend(backend: Backend, mocks: &Mocks, rt: &tokio::runtime::Runtime, 
             format!("{:.3}x", wall / floor)
         };
         let (target, met) = match (s.server, s.consumer, s.reader) {
-            (_, _, Reader::Reqwest) | (Server::Live, _, _) => (String::new(), ""),
+            (_, _, Reader::Reqwest | Reader::BulkParallel) | (Server::Live, _, _) => {
+                (String::new(), "")
+            }
             (Server::Replay0, _, _) => match backend.throughput_target() {
                 Some(t) => (format!("≥ {:.0}k records/s", t / 1e3), yes(rate >= t)),
                 None => (String::new(), ""),
@@ -557,7 +576,7 @@ fn paired(a: &[Duration], b: &[Duration]) -> f64 {
 /// Child mode: page `n` records from the mock at `uri` and print `VmHWM`.
 fn rss_child(backend: Backend, endpoint: MockEndpoint, n: usize) {
     let rt = client_runtime();
-    let client = Client::builder(backend.source(&endpoint)).build();
+    let client = Client::builder(backend.source(&endpoint, false)).build();
     let got = rt.block_on(backend.read_all(&client, Duration::ZERO));
     assert_eq!(got, n);
     println!("{}", timing::peak_rss_kib().unwrap_or(0));
