@@ -15,6 +15,7 @@ use bytes::{Buf, Bytes};
 use reader::{CsvReader, ReadError, Row};
 use std::io::{BufRead, Read};
 use std::sync::Arc;
+use thin_vec::ThinVec;
 use tokio::sync::mpsc;
 
 mod reader;
@@ -255,14 +256,17 @@ fn build(
     object: Option<Arc<str>>,
     cell: &mut impl FnMut(usize) -> Value,
 ) -> Record {
-    let mut record = Record::with_fields(object, slots.iter().map(Slot::name).cloned());
-    for (slot, value) in slots.iter().zip(record.values_mut()) {
-        *value = match slot {
+    let mut fields = ThinVec::with_capacity(slots.len());
+    // `extend` fills the room reserved for its exact-size iterator without
+    // capacity checks (and is inlined, where `push` may not be).
+    fields.extend(slots.iter().map(|slot| {
+        let value = match slot {
             Slot::Cell(i, _) => cell(*i),
             Slot::Nested(_, inner) => Value::Record(build(inner, None, cell)),
         };
-    }
-    record
+        (slot.name().clone(), value)
+    }));
+    Record::from_distinct(object, fields)
 }
 
 fn to_record(
@@ -298,7 +302,7 @@ fn to_record(
     let record = match plan {
         Plan::Tree(slots) => build(slots, object.cloned(), &mut cell),
         Plan::Cells(paths) => {
-            let mut record = Record::with_fields(object.cloned(), []);
+            let mut record = Record::from_distinct(object.cloned(), ThinVec::new());
             for (i, path) in paths.iter().enumerate() {
                 record.push_shared_path(path, cell(i));
             }
