@@ -211,32 +211,23 @@ impl Record {
         true
     }
 
-    /// A record with a null field for each of `names`, which the caller knows
-    /// are distinct (a parser that checked its columns once), in one
-    /// allocation of the exact size, to fill in through [`Record::values_mut`]
-    /// (in place: cheaper than pushing field by field).
-    pub(crate) fn with_fields(
+    /// A record of `fields`, whose names the caller knows are distinct (a
+    /// parser that checked its columns once), without duplicate checks.
+    pub(crate) fn from_distinct(
         object_type: Option<Arc<str>>,
-        names: impl IntoIterator<Item = Arc<str>>,
+        fields: ThinVec<(Arc<str>, Value)>,
     ) -> Record {
-        let record = Record {
-            fields: names.into_iter().map(|k| (k, Value::Null)).collect(),
-            object_type,
-        };
         debug_assert!(
-            record
-                .fields
+            fields
                 .iter()
                 .enumerate()
-                .all(|(i, (k, _))| record.fields[..i].iter().all(|(p, _)| p != k)),
-            "repeated field names: {record:?}"
+                .all(|(i, (k, _))| fields[..i].iter().all(|(p, _)| p != k)),
+            "repeated field names: {fields:?}"
         );
-        record
-    }
-
-    /// The field values in wire order, to fill in.
-    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> + '_ {
-        self.fields.iter_mut().map(|(_, v)| v)
+        Record {
+            fields,
+            object_type,
+        }
     }
 
     /// Builder-style [`Record::push`].

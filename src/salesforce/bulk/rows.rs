@@ -1,6 +1,7 @@
-//! Bulk results CSV into [`Record`]s, parsed with the `csv` crate as the bytes
+//! Bulk results CSV into [`Record`]s, parsed with `csv_core` as the bytes
 //! arrive: the response body is pumped chunk by chunk into a bounded channel that
-//! a blocking `csv::Reader` reads from, so the raw body is never held whole.
+//! a blocking reader parses in place, chunk by chunk, so the raw body is never
+//! held whole.
 //!
 //! Rules: the header row names the fields in the order the query asked for; a
 //! dotted header (`Account.Name`) becomes a nested record; an empty cell is
@@ -11,9 +12,13 @@
 use crate::transport::Http;
 use crate::{BackendKind, Error, Record, Result, Value};
 use bytes::{Buf, Bytes};
-use std::io::Read;
+use reader::{CsvReader, ReadError, Row};
+use std::io::{BufRead, Read};
 use std::sync::Arc;
+use thin_vec::ThinVec;
 use tokio::sync::mpsc;
+
+mod reader;
 
 const KIND: BackendKind = BackendKind::SalesforceBulk;
 
@@ -31,23 +36,16 @@ pub(crate) struct Rows {
 }
 
 /// Parses a whole results body from `reader` (blocking). `object` types every record.
-pub(crate) fn parse(reader: impl Read, delimiter: u8, object: Option<&str>) -> Result<Rows> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(QuoteCount {
-            inner: reader,
-            quotes: 0,
-            last: None,
-        });
-    let header = match rdr.byte_headers() {
-        Ok(h) => h
-            .iter()
+pub(crate) fn parse(reader: impl BufRead, delimiter: u8, object: Option<&str>) -> Result<Rows> {
+    let mut rdr = CsvReader::new(reader, delimiter);
+    let header = match rdr.next_row() {
+        Ok(Some(row)) => row
+            .cells()
             .enumerate()
             .map(|(i, cell)| header_cell(i, cell))
             .collect::<Result<Vec<_>>>()?,
-        Err(e) => return Err(csv_error(&e)),
+        Ok(None) => Vec::new(),
+        Err(e) => return Err(read_error(e)),
     };
     if header.iter().any(String::is_empty) {
         return Err(Error::protocol(
@@ -59,17 +57,16 @@ pub(crate) fn parse(reader: impl Read, delimiter: u8, object: Option<&str>) -> R
     // One shared name for the object type of every record.
     let object: Option<Arc<str>> = object.map(Arc::from);
     let mut records = Vec::new();
-    let mut row = csv::ByteRecord::new();
     loop {
-        match rdr.read_byte_record(&mut row) {
-            Ok(true) => records.push(to_record(&plan, &header, &row, object.as_ref())?),
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(&e)),
+        match rdr.next_row() {
+            Ok(Some(row)) => records.push(to_record(&plan, &header, row, object.as_ref())?),
+            Ok(None) => break,
+            Err(e) => return Err(read_error(e)),
         }
     }
     // Valid quoting uses quotes in pairs; an odd count means the body ends
-    // inside a quoted field, which the csv crate would accept as a short value.
-    if rdr.get_ref().quotes % 2 == 1 {
+    // inside a quoted field, which the csv parser would accept as a short value.
+    if rdr.quotes() % 2 == 1 {
         return Err(Error::protocol(
             KIND,
             "results CSV ends inside a quoted field (unbalanced quotes)",
@@ -77,39 +74,14 @@ pub(crate) fn parse(reader: impl Read, delimiter: u8, object: Option<&str>) -> R
     }
     // Every row, the last included, ends with the line ending; a body that
     // stops elsewhere was cut short, possibly inside an unquoted value the csv
-    // crate would read as a shorter one.
-    if rdr.get_ref().last.is_some_and(|b| b != b'\n' && b != b'\r') {
+    // parser would read as a shorter one.
+    if rdr.last_byte().is_some_and(|b| b != b'\n' && b != b'\r') {
         return Err(Error::truncated(
             KIND,
             "results CSV does not end with a line break (cut short?)",
         ));
     }
     Ok(Rows { header, records })
-}
-
-/// Counts the quote characters passing through, to spot a dangling quote,
-/// and keeps the last byte, to spot a body that stops mid-row.
-struct QuoteCount<R> {
-    inner: R,
-    /// The number of quote characters, modulo 256: only its parity matters.
-    quotes: u8,
-    last: Option<u8>,
-}
-
-impl<R: Read> Read for QuoteCount<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let read = buf.get(..n).unwrap_or_default();
-        // Byte-wide wrapping sums keep the parity and vectorize well.
-        let n_quotes = read
-            .iter()
-            .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'"')));
-        self.quotes = self.quotes.wrapping_add(n_quotes);
-        if let Some(&b) = read.last() {
-            self.last = Some(b);
-        }
-        Ok(n)
-    }
 }
 
 /// Reads a results response body as it arrives and parses it into rows. The
@@ -172,16 +144,26 @@ struct ChannelReader {
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.fill_buf()?.read(buf)?;
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for ChannelReader {
+    /// The current chunk, read in place (no copy).
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         while self.current.is_empty() {
             match self.rx.blocking_recv() {
                 Some(chunk) => self.current = chunk,
-                None => return Ok(0),
+                None => break,
             }
         }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        self.current.advance(n);
-        Ok(n)
+        Ok(&self.current)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.current.advance(n.min(self.current.len()));
     }
 }
 
@@ -274,43 +256,53 @@ fn build(
     object: Option<Arc<str>>,
     cell: &mut impl FnMut(usize) -> Value,
 ) -> Record {
-    let mut record = Record::with_fields(object, slots.iter().map(Slot::name).cloned());
-    for (slot, value) in slots.iter().zip(record.values_mut()) {
-        *value = match slot {
+    let mut fields = ThinVec::with_capacity(slots.len());
+    // `extend` fills the room reserved for its exact-size iterator without
+    // capacity checks (and is inlined, where `push` may not be).
+    fields.extend(slots.iter().map(|slot| {
+        let value = match slot {
             Slot::Cell(i, _) => cell(*i),
             Slot::Nested(_, inner) => Value::Record(build(inner, None, cell)),
         };
-    }
-    record
+        (slot.name().clone(), value)
+    }));
+    Record::from_distinct(object, fields)
 }
 
 fn to_record(
     plan: &Plan,
     header: &[String],
-    row: &csv::ByteRecord,
+    row: Row<'_>,
     object: Option<&Arc<str>>,
 ) -> Result<Record> {
     // UTF-8 is checked once for the whole row (with SIMD); each cell is then a slice
     // of it on character boundaries (as csv's `StringRecord` does).
-    let Ok(text) = simdutf8::basic::from_utf8(row.as_slice()) else {
+    let Ok(text) = simdutf8::basic::from_utf8(row.bytes) else {
         return Err(invalid_cell(header, row));
     };
+    let ends = row.ends;
     let mut split_char = false;
-    let mut cell = |i: usize| match row.range(i) {
-        Some(range) if !range.is_empty() => text.get(range).map_or_else(
-            || {
-                // A character split between two cells.
-                split_char = true;
-                Value::Null
-            },
-            |s| Value::Text(s.into()),
-        ),
-        _ => Value::Null,
+    let mut cell = |i: usize| {
+        let start = match i.checked_sub(1) {
+            Some(j) => ends.get(j).copied(),
+            None => Some(0),
+        };
+        match (start, ends.get(i)) {
+            (Some(start), Some(&end)) if start < end => text.get(start..end).map_or_else(
+                || {
+                    // A character split between two cells.
+                    split_char = true;
+                    Value::Null
+                },
+                |s| Value::Text(s.into()),
+            ),
+            _ => Value::Null,
+        }
     };
     let record = match plan {
         Plan::Tree(slots) => build(slots, object.cloned(), &mut cell),
         Plan::Cells(paths) => {
-            let mut record = Record::with_fields(object.cloned(), []);
+            let mut record = Record::from_distinct(object.cloned(), ThinVec::new());
             for (i, path) in paths.iter().enumerate() {
                 record.push_shared_path(path, cell(i));
             }
@@ -324,30 +316,31 @@ fn to_record(
 }
 
 /// The error for a row with a cell that is not UTF-8, naming the first such.
-fn invalid_cell(header: &[String], row: &csv::ByteRecord) -> Error {
+fn invalid_cell(header: &[String], row: Row<'_>) -> Error {
     let column = row
-        .iter()
+        .cells()
         .position(|c| std::str::from_utf8(c).is_err())
         .and_then(|i| header.get(i))
         .map_or("?", String::as_str);
-    let line = row.position().map_or(0, |p| p.line());
     Error::protocol(
         KIND,
-        format!("results CSV cell {column} on line {line} is not valid UTF-8"),
+        format!(
+            "results CSV cell {column} on line {} is not valid UTF-8",
+            row.line
+        ),
     )
 }
 
-fn csv_error(e: &csv::Error) -> Error {
-    let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
+fn read_error(e: ReadError) -> Error {
+    let message = match e {
+        ReadError::UnequalLengths {
+            line,
+            expected,
             len,
-        } => format!(
-            "results CSV row on line {} has {len} fields but the header has {expected_len}",
-            pos.as_ref().map_or(0, |p| p.line())
-        ),
-        _ => format!("malformed results CSV: {e}"),
+        } => {
+            format!("results CSV row on line {line} has {len} fields but the header has {expected}")
+        }
+        ReadError::Io(e) => format!("malformed results CSV: {e}"),
     };
     Error::protocol(KIND, message)
 }
@@ -376,6 +369,39 @@ mod tests {
             Some(&Value::from("say \"hi\"\nnext line"))
         );
         assert_eq!(r.records[1].get("Name"), Some(&Value::Null));
+    }
+
+    #[test]
+    fn blank_lines_between_rows_are_skipped() {
+        let r = rows("Id,Name\r\n\r\n1,a\n\n\n2,b\n\n").unwrap();
+        assert_eq!(r.records.len(), 2);
+        assert_eq!(r.records[0].get("Id"), Some(&Value::from("1")));
+        assert_eq!(r.records[1].get("Name"), Some(&Value::from("b")));
+    }
+
+    #[test]
+    fn the_channel_reader_parses_chunks_split_anywhere() {
+        let body = "\"Id\",\"Name\"\n\"1\",\"Acme, \"\"Inc.\"\"\"\r\n\"2\",\"caf\u{e9}\"\n";
+        for size in [1, 3, 4, 7, body.len()] {
+            let (tx, rx) = mpsc::channel::<Bytes>(2);
+            let sender = std::thread::spawn(move || {
+                for chunk in body.as_bytes().chunks(size) {
+                    tx.blocking_send(Bytes::copy_from_slice(chunk)).unwrap();
+                }
+            });
+            let reader = ChannelReader {
+                rx,
+                current: Bytes::new(),
+            };
+            let r = parse(reader, b',', Some("Contact")).unwrap();
+            sender.join().unwrap();
+            assert_eq!(r.records, rows(body).unwrap().records, "chunks of {size}");
+            assert_eq!(
+                r.records[0].get("Name"),
+                Some(&Value::from("Acme, \"Inc.\"")),
+                "chunks of {size}"
+            );
+        }
     }
 
     #[test]
