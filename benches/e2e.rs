@@ -3,7 +3,12 @@
 //! injected latency, with and without a consumer that spends as long on each
 //! page as the latency, prefetch off and on; and peak RSS of a client paging
 //! 100k and 1M records, each size in a fresh process. Prints a markdown section
-//! for BENCHMARKS.md.
+//! for BENCHMARKS.md. Beside the client: for Salesforce REST, a plain reqwest +
+//! serde_json loop (the reference) and, at 20 ms, the harness's floor (reqwest
+//! sending each next request the moment the page's head names it and reading
+//! no records: no client pages faster through the same proxy); for Bulk, the
+//! default walk (`resultPages`, five at a time), which is not one request per
+//! page.
 //!
 //! `cargo bench --features mock --bench e2e` (rounds: `BENCH_ROUNDS`, default 3;
 //! backends: `E2E_BACKENDS=salesforce-rest,zuora-soap,…`; `E2E_SKIP_RSS=1`;
@@ -267,6 +272,60 @@ async fn reqwest_loop(mock: &MockEndpoint, consumer: Duration) -> usize {
     }
 }
 
+/// The harness's floor at a latency (Salesforce REST only): plain reqwest
+/// sending each next request the moment the page's head names it, and doing
+/// nothing with the records (the body is read and dropped). No client can
+/// page faster through the same proxy; returns pages × records per page.
+async fn reqwest_floor(mock: &MockEndpoint) -> usize {
+    let http = reqwest::Client::new();
+    let q: String = url::form_urlencoded::byte_serialize(CONTACT_QUERY.as_bytes()).collect();
+    let get = |url: String| {
+        let req = http
+            .get(url)
+            .bearer_auth(&mock.access_token)
+            .header("Sforce-Query-Options", "batchSize=2000");
+        tokio::spawn(async move { req.send().await.expect("page") })
+    };
+    let mut next = Some(get(format!("{}/services/data/v62.0/query?q={q}", mock.uri)));
+    let mut pages = 0;
+    while let Some(fetch) = next.take() {
+        let mut resp = fetch.await.expect("fetch task");
+        assert!(resp.status().is_success(), "{}", resp.status());
+        let mut head = Vec::new();
+        let mut looking = true;
+        while let Some(chunk) = resp.chunk().await.expect("body") {
+            if looking {
+                head.extend_from_slice(&chunk);
+                if let Some((url, done)) = head_link(&head) {
+                    looking = false;
+                    if !done {
+                        next = Some(get(format!("{}{url}", mock.uri)));
+                        tokio::task::yield_now().await;
+                    }
+                }
+            }
+        }
+        pages += 1;
+    }
+    pages * BATCH
+}
+
+/// The `nextRecordsUrl` at the head of a REST page (`done` when there is
+/// none), once the head reaches the records.
+fn head_link(head: &[u8]) -> Option<(String, bool)> {
+    let text = std::str::from_utf8(head)
+        .unwrap_or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default());
+    let records = text.find("\"records\"")?;
+    let before = &text[..records];
+    match before.find("\"nextRecordsUrl\":\"") {
+        Some(at) => {
+            let rest = &before[at + "\"nextRecordsUrl\":\"".len()..];
+            Some((rest[..rest.find('"')?].to_owned(), false))
+        }
+        None => Some((String::new(), true)),
+    }
+}
+
 /// Where a mock listens and how to get in.
 #[derive(Debug, Clone)]
 struct MockEndpoint {
@@ -359,6 +418,8 @@ enum Reader {
     Client { prefetch: bool },
     /// The plain reqwest + serde_json reference loop.
     Reqwest,
+    /// The harness floor (see [`reqwest_floor`]); with latency only.
+    Floor,
     /// Bulk only: `Client::records::<T>()` with the results sets read through
     /// `resultPages`, five at a time (the default from API 58.0), prefetch on.
     /// Not one request per page, so no target applies; it shows what the
@@ -395,6 +456,13 @@ impl Scenario {
             (Server::Replay20, true),
         ] {
             if backend == Backend::SalesforceRest {
+                if server == Server::Replay20 && !consumer {
+                    out.push(Scenario {
+                        server,
+                        consumer,
+                        reader: Reader::Floor,
+                    });
+                }
                 out.push(Scenario {
                     server,
                     consumer,
@@ -457,6 +525,7 @@ impl Scenario {
             Reader::Client { prefetch: false } => "querymore, prefetch off",
             Reader::Client { prefetch: true } => "querymore, prefetch on",
             Reader::Reqwest => "reqwest + serde_json loop (reference)",
+            Reader::Floor => "reqwest, next request at each head, records unread (harness floor)",
             Reader::BulkParallel => "querymore, resultPages in parallel (default, API 58+)",
         }
     }
@@ -475,6 +544,7 @@ impl Scenario {
                 rt.block_on(backend.read_all(&client, self.consumer()))
             }
             Reader::Reqwest => rt.block_on(reqwest_loop(endpoint, self.consumer())),
+            Reader::Floor => rt.block_on(reqwest_floor(endpoint)),
         }
     }
 }
@@ -522,9 +592,8 @@ fn bench_backend(backend: Backend, mocks: &Mocks, rt: &tokio::runtime::Runtime, 
             format!("{:.3}x", wall / floor)
         };
         let (target, met) = match (s.server, s.consumer, s.reader) {
-            (_, _, Reader::Reqwest | Reader::BulkParallel) | (Server::Live, _, _) => {
-                (String::new(), "")
-            }
+            (_, _, Reader::Reqwest | Reader::Floor | Reader::BulkParallel)
+            | (Server::Live, _, _) => (String::new(), ""),
             (Server::Replay0, _, _) => match backend.throughput_target() {
                 Some(t) => (format!("≥ {:.0}k records/s", t / 1e3), yes(rate >= t)),
                 None => (String::new(), ""),
