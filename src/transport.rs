@@ -202,7 +202,7 @@ impl Http {
                             // offer) is queued behind this one and cannot be
                             // stolen by another worker: let it run now rather
                             // than after the rest of the body.
-                            tokio::task::yield_now().await;
+                            crate::lookahead::let_offered_fetch_go().await;
                         }
                     }
                 }
@@ -216,7 +216,7 @@ impl Http {
             // sent ahead on this connection would wait there until the body
             // is parsed. Let it go out first.
             drop(resp);
-            tokio::task::yield_now().await;
+            crate::lookahead::let_offered_fetch_go().await;
         }
         Ok(HttpResponse {
             status,

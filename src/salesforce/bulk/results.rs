@@ -116,10 +116,9 @@ async fn fetch_set_as(
                 None,
             ))
         });
-        // The offer spawned the next set's fetch onto this worker's next-task
-        // slot, which other workers cannot steal: let it send its request
-        // before this set's body is pumped to the parser.
-        tokio::task::yield_now().await;
+        // Let the next set's request go out before this set's body is
+        // pumped to the parser.
+        crate::lookahead::let_offered_fetch_go().await;
     }
     let rows = super::rows::parse_response(
         &api.http,

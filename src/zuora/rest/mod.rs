@@ -114,10 +114,9 @@ impl ZuoraRest {
         }
         let resp = inner.http.execute(req).await?;
         if offer_tail(&resp) {
-            // The offer spawned the next page's fetch onto this worker's
-            // next-task slot, which other workers cannot steal: let it send its
-            // request before this page's records are parsed, not after.
-            tokio::task::yield_now().await;
+            // Let the next page's request go out before this page's records
+            // are parsed, not after.
+            crate::lookahead::let_offered_fetch_go().await;
         }
         parse_response(&resp, action, object)
     }
