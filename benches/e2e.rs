@@ -6,7 +6,7 @@
 //! for BENCHMARKS.md. Beside the client: for Salesforce REST, a plain reqwest +
 //! serde_json loop (the reference) and, at 20 ms, the harness's floor (reqwest
 //! sending each next request the moment the page's head names it and reading
-//! no records: no client pages faster through the same proxy); for Bulk, the
+//! no records: the cost of the proxy alone); for Bulk, the
 //! default walk (`resultPages`, five at a time), which is not one request per
 //! page.
 //!
@@ -274,8 +274,9 @@ async fn reqwest_loop(mock: &MockEndpoint, consumer: Duration) -> usize {
 
 /// The harness's floor at a latency (Salesforce REST only): plain reqwest
 /// sending each next request the moment the page's head names it, and doing
-/// nothing with the records (the body is read and dropped). No client can
-/// page faster through the same proxy; returns pages × records per page.
+/// nothing with the records (the body is read and dropped): what paging
+/// through the same proxy costs before any client work, within the noise of
+/// a run. Returns pages × records per page.
 async fn reqwest_floor(mock: &MockEndpoint) -> usize {
     let http = reqwest::Client::new();
     let q: String = url::form_urlencoded::byte_serialize(CONTACT_QUERY.as_bytes()).collect();
