@@ -1,7 +1,7 @@
 //! JSON response bodies: checked as UTF-8 once, with SIMD, then parsed as
-//! text, so serde_json does not check every string on its own (a third of
-//! the instructions of a Salesforce REST page went to those per-string
-//! checks). A body that is not UTF-8 goes to the byte parser, which says
+//! text, so serde_json does not check every string on its own (14% of the
+//! instructions of a Salesforce REST page read into typed structs went to
+//! those per-string checks). A body that is not UTF-8 goes to the byte parser, which says
 //! where and why, or that the body was cut short, exactly as before.
 
 use serde::de::DeserializeOwned;
