@@ -22,6 +22,7 @@
 //! protocol error.
 
 use super::NsId;
+use crate::record::same_bytes;
 use crate::transport::excerpt;
 use crate::{BackendKind, Error, Result};
 use quick_xml::errors::SyntaxError;
@@ -627,7 +628,7 @@ impl Scopes {
             .get(..self.len)?
             .iter()
             .rev()
-            .find(|b| same(b.prefix.as_bytes(), prefix.as_bytes()))
+            .find(|b| same_bytes(b.prefix.as_bytes(), prefix.as_bytes()))
             .map(|b| b.ns)
     }
 
@@ -642,11 +643,6 @@ impl Scopes {
             self.len -= 1;
         }
     }
-}
-
-/// Byte equality for short strings (namespace prefixes), without a `memcmp` call.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// True when `s` holds a carriage return (XML 1.0 line ends then need

@@ -280,24 +280,17 @@ fn to_record(
     let Ok(text) = simdutf8::basic::from_utf8(row.bytes) else {
         return Err(invalid_cell(header, row));
     };
-    let ends = row.ends;
     let mut split_char = false;
-    let mut cell = |i: usize| {
-        let start = match i.checked_sub(1) {
-            Some(j) => ends.get(j).copied(),
-            None => Some(0),
-        };
-        match (start, ends.get(i)) {
-            (Some(start), Some(&end)) if start < end => text.get(start..end).map_or_else(
-                || {
-                    // A character split between two cells.
-                    split_char = true;
-                    Value::Null
-                },
-                |s| Value::Text(s.into()),
-            ),
-            _ => Value::Null,
-        }
+    let mut cell = |i: usize| match row.range(i) {
+        Some(range) if !range.is_empty() => text.get(range).map_or_else(
+            || {
+                // A character split between two cells.
+                split_char = true;
+                Value::Null
+            },
+            |s| Value::Text(s.into()),
+        ),
+        _ => Value::Null,
     };
     let record = match plan {
         Plan::Tree(slots) => build(slots, object.cloned(), &mut cell),

@@ -37,12 +37,23 @@ pub(super) struct Row<'a> {
 }
 
 impl Row<'_> {
+    /// Where cell `i` lies in `bytes`; `None` past the last cell.
+    #[inline]
+    pub fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let start = match i.checked_sub(1) {
+            Some(j) => *self.ends.get(j)?,
+            None => 0,
+        };
+        Some(start..*self.ends.get(i)?)
+    }
+
     /// The cells, in column order.
     pub fn cells(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts
-            .zip(self.ends)
-            .map(|(start, &end)| self.bytes.get(start..end).unwrap_or_default())
+        (0..self.ends.len()).map(|i| {
+            self.range(i)
+                .and_then(|r| self.bytes.get(r))
+                .unwrap_or_default()
+        })
     }
 }
 
