@@ -32,6 +32,7 @@ struct Inner {
     http: reqwest::Client,
     cache: Mutex<HashMap<Vec<u8>, Arc<Stored>>>,
     misses: AtomicUsize,
+    served: AtomicUsize,
 }
 
 /// A running replay proxy.
@@ -52,6 +53,7 @@ impl Replay {
             http: reqwest::Client::new(),
             cache: Mutex::new(HashMap::new()),
             misses: AtomicUsize::new(0),
+            served: AtomicUsize::new(0),
         });
         let app = Router::new().fallback(handle).with_state(inner.clone());
         tokio::spawn(async move {
@@ -69,6 +71,11 @@ impl Replay {
     pub fn misses(&self) -> usize {
         self.inner.misses.load(Ordering::Relaxed)
     }
+
+    /// Requests answered so far, replayed or forwarded.
+    pub fn served(&self) -> usize {
+        self.inner.served.load(Ordering::Relaxed)
+    }
 }
 
 const HOP_BY_HOP: [&str; 5] = [
@@ -84,6 +91,7 @@ fn skip(name: &HeaderName) -> bool {
 }
 
 async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
+    inner.served.fetch_add(1, Ordering::Relaxed);
     let (parts, body) = req.into_parts();
     let Ok(body) = axum::body::to_bytes(body, 64 << 20).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
