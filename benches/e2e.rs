@@ -590,13 +590,6 @@ fn bench_backend(backend: Backend, mocks: &Mocks, rt: &tokio::runtime::Runtime, 
          after the injected latency ({replay_misses} requests missed the recording).\n"
     );
     println!(
-        "Targets apply to the default reader (prefetch on); prefetch off is the \
-         reference for the slow consumer. At 20 ms the target is on wall / (pages × \
-         latency); wall / (requests × latency) counts every request the run sent \
-         (a Bulk query also creates its job and polls it) and, for the harness floor, \
-         shows what the proxy alone costs.\n"
-    );
-    println!(
         "| server, latency | reader | wall | records/s | requests | wall / (pages × latency) \
          | wall / (requests × latency) | target | met |"
     );
@@ -813,6 +806,13 @@ fn main() {
         Err(_) => Backend::ALL.to_vec(),
     };
     println!("## End to end over loopback (`cargo bench --features mock --bench e2e`)");
+    println!(
+        "\nTargets apply to the default reader (prefetch on); prefetch off is the \
+         reference for the slow consumer. At 20 ms the target is on wall / (pages × \
+         latency); wall / (requests × latency) counts every request the run sent \
+         (a Bulk query also creates its job and polls it) and, for the harness floor, \
+         shows what the proxy alone costs."
+    );
     let mocks = start_mocks(pages() * BATCH, &[Duration::ZERO, LATENCY]);
     let rt = client_runtime();
     for &b in &backends {
