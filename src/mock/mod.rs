@@ -45,6 +45,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use chrono::TimeDelta;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -247,6 +248,21 @@ async fn paused_body(resp: Response, after: usize, pause: std::time::Duration) -
     Response::from_parts(parts, Body::from_stream(chunks))
 }
 
+/// `listener`, with Nagle's algorithm off on every connection it accepts.
+/// Bodies built as they are sent (Bulk CSV, paused or cut bodies) go out in
+/// pieces; with Nagle on, a piece sent while an earlier one is unacknowledged
+/// waits for the client's delayed ACK (about 3 ms a page over loopback).
+/// Services answer without that wait, so the mock does too.
+fn without_nagle(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "mock could not set TCP_NODELAY");
+        }
+    })
+}
+
 /// Settings for a [`MockServer`].
 #[must_use]
 pub struct MockBuilder {
@@ -354,6 +370,7 @@ impl MockBuilder {
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
         let app = router_for(state.clone(), &backends);
+        let listener = without_nagle(listener);
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -456,5 +473,23 @@ impl Drop for MockServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::serve::Listener;
+
+    #[tokio::test]
+    async fn accepted_connections_send_without_nagle() {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let mut listener = without_nagle(listener);
+        let _client = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let (io, _) = listener.accept().await;
+        assert!(io.nodelay().expect("TCP_NODELAY"));
     }
 }
